@@ -1,0 +1,3 @@
+//! The `callconfirm` binary (placeholder until the CLI lands).
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The 8x8 Voice platform simulator. PLACEHOLDER: to be written.
