@@ -92,9 +92,11 @@ impl ApiError {
                 "missing or wrong credentials".to_owned(),
                 vec![],
             ),
-            ApiError::MalformedJson(reason) => {
-                ("malformed JSON", format!("the body is not valid JSON: {reason}"), vec![])
-            }
+            ApiError::MalformedJson(reason) => (
+                "malformed JSON",
+                format!("the body is not valid JSON: {reason}"),
+                vec![],
+            ),
             ApiError::UnsupportedMediaType => (
                 "unsupported media type",
                 "send the body as JSON with Content-Type: application/json".to_owned(),

@@ -9,9 +9,7 @@ use std::str::FromStr;
 /// `placing` is only ever seen while 8x8 is being asked; `unknown` means the process could not
 /// learn whether 8x8 accepted the call (it died or timed out mid-request) and the call is never
 /// dialled again automatically.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallStatus {
     /// The call row is written and 8x8 is being asked to place the call.
@@ -98,9 +96,7 @@ impl FromStr for CallStatus {
 }
 
 /// Where the customer is in the call script.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MenuStep {
     /// The appointment has been read out; 1, 0 (and 9, 2 where offered) are expected.

@@ -3,10 +3,11 @@
 /// Makes a name safe to speak: no markup, no control characters, no stray symbols.
 ///
 /// 8x8 refuses "some special characters" with -1016 without saying which, and a TTS engine
-/// that understands SSML would interpret `<...>`; so only letters (any script), digits,
-/// whitespace and everyday punctuation survive. Whitespace runs collapse to one space.
+/// that understands SSML would interpret `<...>`; so tags are dropped whole, and then only
+/// letters (any script), digits, whitespace and everyday punctuation survive. Whitespace runs
+/// collapse to one space.
 pub fn tts_safe(raw: &str) -> String {
-    let kept: String = raw
+    let kept: String = without_tags(raw)
         .chars()
         .map(|c| {
             if c.is_alphanumeric() || ALLOWED_PUNCTUATION.contains(c) {
@@ -19,6 +20,24 @@ pub fn tts_safe(raw: &str) -> String {
         })
         .collect();
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Replaces every `<...>` with a space; a `<` with no closing `>` is left to the filter.
+fn without_tags(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(open) = rest.find('<') {
+        match rest[open..].find('>') {
+            Some(close) => {
+                out.push_str(&rest[..open]);
+                out.push(' ');
+                rest = &rest[open + close + 1..];
+            }
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Punctuation a TTS engine reads naturally in a business or person's name.
@@ -56,8 +75,9 @@ mod tests {
     fn removes_markup_and_control_characters() {
         assert_eq!(
             tts_safe("Dr.<break time=\"3s\"/>Lee\u{0007}\n Clinic"),
-            "Dr. break time= 3s / Lee Clinic"
+            "Dr. Lee Clinic"
         );
+        assert_eq!(tts_safe("<speak>Acme</speak> 1 < 2"), "Acme 1 2");
         assert_eq!(tts_safe("  a\t\tb  "), "a b");
         assert_eq!(tts_safe("<>{}[]"), "");
     }

@@ -17,7 +17,11 @@ pub const NO_OF_TRIES: u8 = 2;
 pub const VALID_FOR: Duration = Duration::hours(1);
 
 /// The Send Callflow body: `makeCall` to the customer, then the main prompt.
-pub fn initial_request(script: &CallScript, destination: &str, now: DateTime<Utc>) -> CallflowRequest {
+pub fn initial_request(
+    script: &CallScript,
+    destination: &str,
+    now: DateTime<Utc>,
+) -> CallflowRequest {
     CallflowRequest {
         client_action_id: Some(script.client_action_base.clone()),
         valid_until: (now + VALID_FOR).format("%Y-%m-%dT%H:%M:%SZ").to_string(),

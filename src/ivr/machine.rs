@@ -154,7 +154,9 @@ pub fn on_keys(
         (MenuStep::ConfirmCancel, Some("0")) => {
             finish(&mut next, CallStatus::Cancelled, Effect::Cancelled)
         }
-        (MenuStep::ConfirmCancel, Some("1")) => finish(&mut next, CallStatus::Confirmed, Effect::Kept),
+        (MenuStep::ConfirmCancel, Some("1")) => {
+            finish(&mut next, CallStatus::Confirmed, Effect::Kept)
+        }
         _ if state.reprompts < script.max_reprompts => {
             next.reprompts += 1;
             next.prompts_played += 1;

@@ -194,7 +194,10 @@ impl VoiceClient {
 
     async fn read_json(&self, response: reqwest::Response) -> Result<Value, VoiceError> {
         let http_status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|error| self.classify(error))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.classify(error))?;
         if bytes.is_empty() && !(200..300).contains(&http_status) {
             // 8x8 documents several errors without a body (CONTRACT §6.1).
             return Ok(Value::Null);

@@ -428,7 +428,11 @@ mod tests {
     fn dtmf_is_found_in_every_documented_shape() {
         let cases = [
             (json!({"dtmf": "1"}), Value::Null, Some("1")),
-            (json!({"dtmf": "7534", "asrCaptured": "hi"}), Value::Null, Some("7534")),
+            (
+                json!({"dtmf": "7534", "asrCaptured": "hi"}),
+                Value::Null,
+                Some("7534"),
+            ),
             (json!("1"), Value::Null, Some("1")),
             (json!("{\"dtmf\":\"0\"}"), Value::Null, Some("0")),
             (Value::Null, json!("3"), Some("3")),

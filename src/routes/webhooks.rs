@@ -1,0 +1,115 @@
+//! `POST /api/webhooks/vca` and `/vss`: 8x8's callbacks, routed by their `eventType` so that
+//! a misdirected event (all types may share one URL, CONTRACT A-26) is still handled right.
+
+use crate::auth::WebhookCaller;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::{JsonObject, typed};
+use crate::state::AppState;
+use crate::voice::wire::{VcaEvent, VssEvent};
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+/// The acknowledgement of a VSS (and of events we do not act on).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ack {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    status: String,
+}
+
+/// What an event is, by its `eventType`, or by the URL it reached when it has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    CallAction,
+    SessionSummary,
+    Other,
+}
+
+fn kind_of(body: &Value, default: EventKind) -> EventKind {
+    match body.get("eventType").and_then(Value::as_str) {
+        Some("CALL_ACTION") => EventKind::CallAction,
+        Some("SESSION_SUMMARY") => EventKind::SessionSummary,
+        Some(_) => EventKind::Other,
+        None => default,
+    }
+}
+
+/// Voice Call Action: the customer pressed a key (or nothing); answers the next callflow.
+///
+/// The `Authorization` header must be the token itself, `Bearer {token}` or Basic
+/// `admin:{token}`. A re-delivered event (same `eventId`) gets the same answer and changes
+/// nothing. A session we never placed gets a short apology and a hangup.
+#[utoipa::path(
+    post,
+    path = "/api/webhooks/vca",
+    tag = "webhooks",
+    request_body(content = Object, description = "8x8's VCA event: {namespace, eventType: CALL_ACTION, payload: {eventId, sessionId, eventData: {dtmf}, clientActionId, ...}}"),
+    responses(
+        (status = 200, description = "The next callflow: {clientActionId, callflow: [actions]}", body = Object),
+        (status = 400, description = "Malformed or non-object JSON", body = ErrorBody),
+        (status = 401, description = "Missing or wrong Authorization", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "A required field is missing or mistyped (named)", body = ErrorBody),
+        (status = 503, description = "The call store is unavailable", body = ErrorBody),
+    ),
+    security(("webhook_token" = []))
+)]
+pub async fn vca(
+    State(state): State<AppState>,
+    _caller: WebhookCaller,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    dispatch(&state, body, EventKind::CallAction).await
+}
+
+/// Voice Session Summary: 8x8's final verdict on the session; recorded, acknowledged.
+///
+/// Never overwrites a customer's decision; duplicates are harmless.
+#[utoipa::path(
+    post,
+    path = "/api/webhooks/vss",
+    tag = "webhooks",
+    request_body(content = Object, description = "8x8's VSS event: {namespace, eventType: SESSION_SUMMARY, payload: {sessionId, sessionStatus, lastAction, errorDetails, details: {callA: {...}}}}"),
+    responses(
+        (status = 200, description = "Recorded", body = Ack),
+        (status = 400, description = "Malformed or non-object JSON", body = ErrorBody),
+        (status = 401, description = "Missing or wrong Authorization", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "A required field is missing or mistyped (named)", body = ErrorBody),
+        (status = 503, description = "The call store is unavailable", body = ErrorBody),
+    ),
+    security(("webhook_token" = []))
+)]
+pub async fn vss(
+    State(state): State<AppState>,
+    _caller: WebhookCaller,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    dispatch(&state, body, EventKind::SessionSummary).await
+}
+
+async fn dispatch(
+    state: &AppState,
+    body: Value,
+    default: EventKind,
+) -> Result<Json<Value>, ApiError> {
+    match kind_of(&body, default) {
+        EventKind::CallAction => {
+            let event: VcaEvent = typed(&body)?;
+            Ok(Json(state.calls.answer_vca(&event, body).await?))
+        }
+        EventKind::SessionSummary => {
+            let event: VssEvent = typed(&body)?;
+            state.calls.record_vss(&event, body).await?;
+            Ok(Json(json!({"status": "ok"})))
+        }
+        EventKind::Other => {
+            let event_type = body.get("eventType").and_then(|t| t.as_str()).unwrap_or("");
+            tracing::info!(event_type, "webhook event acknowledged without action");
+            Ok(Json(json!({"status": "ok"})))
+        }
+    }
+}
