@@ -75,3 +75,60 @@ pub fn bridge(script: &CallScript, staff_digits: &str) -> Action {
         destination: staff_digits.to_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PhoneNumber;
+    use crate::ivr::{Catalog, ScriptRequest};
+    use chrono::DateTime;
+    use serde_json::json;
+
+    #[test]
+    fn the_initial_request_is_the_original_callflow() {
+        let source = PhoneNumber::parse("+65 6833 2048").unwrap();
+        let script = Catalog::builtin(1)
+            .render(&ScriptRequest {
+                order_id: "APT123",
+                template: None,
+                language: None,
+                time_zone: None,
+                appointment: DateTime::parse_from_rfc3339("2025-04-20T19:30:00Z").unwrap(),
+                business_name: "Business Name",
+                customer_name: None,
+                staff_name: None,
+                callback_phone: None,
+                staff_phone: None,
+                source: &source,
+            })
+            .unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-11-25T14:00:00.123Z")
+            .unwrap()
+            .to_utc();
+        let request = initial_request(&script, "6591234567", now);
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            json!({
+                "clientActionId": "APT123_20250420_1930_Business_Name",
+                "validUntil": "2026-11-25T15:00:00Z",
+                "callflow": [
+                    {"action": "makeCall", "params": {"source": "6568332048", "destination": "6591234567"}},
+                    {"action": "sayAndCapture", "params": {
+                        "promptMessage": "Hello, you have an appointment at Business Name on April 20th, 2025 at 7:30 PM. Will you be arriving on time? If yes, press one. If you wish to cancel, press zero.",
+                        "voiceProfile": "en-US-BenjaminRUS",
+                        "repetition": 2,
+                        "speed": 1,
+                        "minDigits": 1,
+                        "maxDigits": 1,
+                        "digitTimeout": 10000,
+                        "overallTimeout": 10000,
+                        "completeOnHash": false,
+                        "noOfTries": 2,
+                        "successMessage": null,
+                        "failureMessage": "Invalid input, please try again"
+                    }}
+                ]
+            })
+        );
+    }
+}

@@ -296,3 +296,282 @@ pub fn on_summary(state: &IvrState, facts: SummaryFacts) -> IvrState {
     }
     next
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ivr::script::{MenuOptions, ScriptTexts};
+    use serde_json::{Value, json};
+
+    fn script(menu: MenuOptions) -> CallScript {
+        CallScript {
+            template: "test".into(),
+            language: "en-US".into(),
+            voice_profile: "en-US-BenjaminRUS".into(),
+            speed: 1.0,
+            client_action_base: "A1_20250420_1930_Acme".into(),
+            source: "6568332048".into(),
+            staff_phone: Some("6561115777".into()),
+            menu,
+            max_reprompts: 1,
+            max_repeats: 1,
+            texts: ScriptTexts {
+                prompt: "PROMPT".into(),
+                repeat_prefix: "AGAIN".into(),
+                reprompt_prefix: "SORRY".into(),
+                confirm_cancel: "SURE?".into(),
+                confirmed: "CONFIRMED".into(),
+                kept: "KEPT".into(),
+                cancelled: "CANCELLED".into(),
+                transferring: "CONNECTING".into(),
+                goodbye: "GOODBYE".into(),
+                failure_message: "INVALID".into(),
+            },
+        }
+    }
+
+    fn full_menu() -> CallScript {
+        script(MenuOptions {
+            repeat: true,
+            staff: true,
+            confirm_cancel: true,
+        })
+    }
+
+    fn say_hangup(text: &str) -> Value {
+        json!({
+            "clientActionId": "A1_20250420_1930_Acme",
+            "callflow": [
+                {"action": "say", "params": {"text": text, "voiceProfile": "en-US-BenjaminRUS", "repetition": 1, "speed": 1}},
+                {"action": "hangup"}
+            ]
+        })
+    }
+
+    fn capture(id: &str, text: &str) -> Value {
+        json!({
+            "clientActionId": id,
+            "callflow": [{"action": "sayAndCapture", "params": {
+                "promptMessage": text, "voiceProfile": "en-US-BenjaminRUS", "repetition": 2,
+                "speed": 1, "minDigits": 1, "maxDigits": 1, "digitTimeout": 10000,
+                "overallTimeout": 10000, "completeOnHash": false, "noOfTries": 2,
+                "successMessage": null, "failureMessage": "INVALID"
+            }}]
+        })
+    }
+
+    fn reply(decision: &VcaDecision) -> Value {
+        serde_json::to_value(&decision.reply).unwrap()
+    }
+
+    /// Presses each key (None = no input) in turn from the placed state.
+    fn run(script: &CallScript, keys: &[Option<&str>]) -> Vec<VcaDecision> {
+        let mut state = IvrState::placed();
+        keys.iter()
+            .map(|key| {
+                let decision = on_keys(script, &state, *key, None);
+                state = decision.state.clone();
+                decision
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_confirms_and_hangs_up() {
+        let [decision] = run(&script(MenuOptions::default()), &[Some("1")])
+            .try_into()
+            .unwrap();
+        assert_eq!(decision.effect, Effect::Confirmed);
+        assert_eq!(decision.state.status, CallStatus::Confirmed);
+        assert_eq!(decision.state.step, MenuStep::Done);
+        assert_eq!(decision.state.digits, "1");
+        assert_eq!(reply(&decision), say_hangup("CONFIRMED"));
+    }
+
+    #[test]
+    fn zero_cancels_when_the_template_does_not_double_check() {
+        let [decision] = run(&script(MenuOptions::default()), &[Some("0")])
+            .try_into()
+            .unwrap();
+        assert_eq!(decision.state.status, CallStatus::Cancelled);
+        assert_eq!(reply(&decision), say_hangup("CANCELLED"));
+    }
+
+    #[test]
+    fn zero_asks_again_then_zero_cancels() {
+        let decisions = run(&full_menu(), &[Some("0"), Some("0")]);
+        assert_eq!(decisions[0].effect, Effect::AskedToConfirmCancel);
+        assert_eq!(decisions[0].state.status, CallStatus::Pending);
+        assert_eq!(
+            reply(&decisions[0]),
+            capture("A1_20250420_1930_Acme.confirm_cancel.2", "SURE?")
+        );
+        assert_eq!(decisions[1].state.status, CallStatus::Cancelled);
+        assert_eq!(decisions[1].state.digits, "00");
+        assert_eq!(reply(&decisions[1]), say_hangup("CANCELLED"));
+    }
+
+    #[test]
+    fn zero_then_one_keeps_the_appointment() {
+        let decisions = run(&full_menu(), &[Some("0"), Some("1")]);
+        assert_eq!(decisions[1].effect, Effect::Kept);
+        assert_eq!(decisions[1].state.status, CallStatus::Confirmed);
+        assert_eq!(reply(&decisions[1]), say_hangup("KEPT"));
+    }
+
+    #[test]
+    fn nine_repeats_the_details_until_the_limit() {
+        let decisions = run(&full_menu(), &[Some("9"), Some("9"), Some("1")]);
+        assert_eq!(decisions[0].effect, Effect::Repeated);
+        assert_eq!(
+            reply(&decisions[0]),
+            capture("A1_20250420_1930_Acme.main.2", "AGAIN PROMPT")
+        );
+        // max_repeats is 1: the second 9 counts as a wrong key.
+        assert_eq!(decisions[1].effect, Effect::Reprompted);
+        assert_eq!(
+            reply(&decisions[1]),
+            capture("A1_20250420_1930_Acme.main.3", "SORRY PROMPT")
+        );
+        assert_eq!(decisions[2].state.status, CallStatus::Confirmed);
+        assert_eq!(decisions[2].state.prompts_played, 3);
+    }
+
+    #[test]
+    fn nine_is_a_wrong_key_when_repeat_is_not_offered() {
+        let [decision] = run(&script(MenuOptions::default()), &[Some("9")])
+            .try_into()
+            .unwrap();
+        assert_eq!(decision.effect, Effect::Reprompted);
+    }
+
+    #[test]
+    fn two_bridges_to_staff() {
+        let [decision] = run(&full_menu(), &[Some("2")]).try_into().unwrap();
+        assert_eq!(decision.state.status, CallStatus::Transferred);
+        assert_eq!(
+            reply(&decision),
+            json!({
+                "clientActionId": "A1_20250420_1930_Acme",
+                "callflow": [
+                    {"action": "say", "params": {"text": "CONNECTING", "voiceProfile": "en-US-BenjaminRUS", "repetition": 1, "speed": 1}},
+                    {"action": "makeCall", "params": {"source": "6568332048", "destination": "6561115777"}}
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn two_is_a_wrong_key_without_a_staff_number() {
+        let mut no_staff = full_menu();
+        no_staff.staff_phone = None;
+        let [decision] = run(&no_staff, &[Some("2")]).try_into().unwrap();
+        assert_eq!(decision.effect, Effect::Reprompted);
+    }
+
+    #[test]
+    fn no_input_reprompts_once_then_says_goodbye() {
+        let decisions = run(&script(MenuOptions::default()), &[None, None]);
+        assert_eq!(
+            reply(&decisions[0]),
+            capture("A1_20250420_1930_Acme.main.2", "SORRY PROMPT")
+        );
+        assert_eq!(decisions[0].state.status, CallStatus::Pending);
+        assert_eq!(decisions[1].effect, Effect::GaveUp);
+        assert_eq!(decisions[1].state.status, CallStatus::NoResponse);
+        assert_eq!(decisions[1].state.digits, "");
+        assert_eq!(reply(&decisions[1]), say_hangup("GOODBYE"));
+    }
+
+    #[test]
+    fn a_wrong_key_then_one_confirms() {
+        let decisions = run(&script(MenuOptions::default()), &[Some("7"), Some("1")]);
+        assert_eq!(decisions[0].effect, Effect::Reprompted);
+        assert_eq!(decisions[1].state.status, CallStatus::Confirmed);
+        assert_eq!(decisions[1].state.digits, "71");
+    }
+
+    #[test]
+    fn the_cancel_question_is_reprompted_then_abandoned() {
+        let decisions = run(&full_menu(), &[Some("0"), Some("5"), None]);
+        assert_eq!(
+            reply(&decisions[1]),
+            capture("A1_20250420_1930_Acme.confirm_cancel.3", "SORRY SURE?")
+        );
+        assert_eq!(decisions[2].state.status, CallStatus::NoResponse);
+    }
+
+    #[test]
+    fn keys_after_the_end_only_hang_up() {
+        let decisions = run(&script(MenuOptions::default()), &[Some("1"), Some("0")]);
+        assert_eq!(decisions[1].effect, Effect::AfterEnd);
+        assert_eq!(decisions[1].state, decisions[0].state);
+        assert_eq!(
+            reply(&decisions[1]),
+            json!({"clientActionId": "A1_20250420_1930_Acme", "callflow": [{"action": "hangup"}]})
+        );
+    }
+
+    #[test]
+    fn a_key_for_an_older_prompt_repeats_the_current_one_without_a_transition() {
+        let script = full_menu();
+        let first = on_keys(&script, &IvrState::placed(), Some("9"), None);
+        let stale = on_keys(
+            &script,
+            &first.state,
+            Some("1"),
+            Some("A1_20250420_1930_Acme.main.1"),
+        );
+        assert_eq!(stale.effect, Effect::Stale);
+        assert_eq!(stale.state, first.state);
+        assert_eq!(
+            serde_json::to_value(&stale.reply).unwrap(),
+            capture("A1_20250420_1930_Acme.main.2", "PROMPT")
+        );
+        let current = on_keys(
+            &script,
+            &first.state,
+            Some("1"),
+            Some("A1_20250420_1930_Acme.main.2"),
+        );
+        assert_eq!(current.state.status, CallStatus::Confirmed);
+    }
+
+    #[test]
+    fn the_summary_of_an_unanswered_call_makes_it_unreachable() {
+        let state = on_summary(&IvrState::placed(), SummaryFacts { answered: false });
+        assert_eq!(state.status, CallStatus::Unreachable);
+        assert!(state.summary_received);
+    }
+
+    #[test]
+    fn the_summary_of_an_answered_call_without_a_key_is_no_response() {
+        let state = on_summary(&IvrState::placed(), SummaryFacts { answered: true });
+        assert_eq!(state.status, CallStatus::NoResponse);
+    }
+
+    #[test]
+    fn the_summary_never_overwrites_a_decision() {
+        let script = full_menu();
+        for key in ["1", "2"] {
+            let decided = on_keys(&script, &IvrState::placed(), Some(key), None).state;
+            let after = on_summary(&decided, SummaryFacts { answered: true });
+            assert_eq!(after.status, decided.status);
+            assert!(after.summary_received);
+        }
+    }
+
+    #[test]
+    fn a_key_arriving_after_the_summary_still_counts() {
+        let script = script(MenuOptions::default());
+        let ended = on_summary(&IvrState::placed(), SummaryFacts { answered: false });
+        let decision = on_keys(&script, &ended, Some("1"), None);
+        assert_eq!(decision.state.status, CallStatus::Confirmed);
+        let wrong = on_keys(&script, &ended, Some("7"), None);
+        assert_eq!(wrong.state.status, CallStatus::NoResponse);
+        assert_eq!(
+            serde_json::to_value(&wrong.reply).unwrap(),
+            json!({"clientActionId": "A1_20250420_1930_Acme", "callflow": [{"action": "hangup"}]})
+        );
+    }
+}
