@@ -1,0 +1,8 @@
+//! The one integration-test binary: the real application, the real simulator, real databases.
+
+mod auth;
+mod bad_input;
+mod behaviours;
+mod databases;
+mod fixtures;
+mod helpers;
