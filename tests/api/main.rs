@@ -4,5 +4,6 @@ mod auth;
 mod bad_input;
 mod behaviours;
 mod databases;
+mod deployment;
 mod fixtures;
 mod helpers;
