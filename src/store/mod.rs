@@ -2,7 +2,10 @@
 //! make-call idempotency keys, with a SQLite (embedded default) and a PostgreSQL implementation.
 //!
 //! Both backends have the same schema (migrations embedded per backend) and the same
-//! behaviour, which one test suite checks against both.
+//! behaviour, which one test suite checks against both (`tests/api/store.rs`).
+//!
+//! Timestamps are stored to the microsecond on both backends: finer parts are truncated on
+//! write, so a record read back carries `trunc_subsecs(6)` of what was written.
 
 use crate::domain::{CallStatus, SessionOutcome};
 use crate::ivr::{CallScript, IvrState};
@@ -15,7 +18,11 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub mod postgres;
+mod rows;
 pub mod sqlite;
+
+/// The failure [`Store::mark_in_doubt`] records on a call whose placing was interrupted.
+pub const STOPPED_BEFORE_ANSWER: &str = "the process stopped before 8x8's answer was stored";
 
 /// The store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -195,13 +202,28 @@ pub enum IdempotencyClaim {
 }
 
 /// The persistence the service needs; one implementation per backend.
+///
+/// Errors: a database failure is [`StoreError::Database`], whose message names the operation
+/// and the failing constraint but never a bound value (no phone numbers); a row that no longer
+/// decodes (unknown status, JSON that no longer matches its type) is [`StoreError::Corrupt`].
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Inserts a call in status `placing`, with its first timeline entry.
+    /// Inserts a call in status `placing` (step `main`, no prompt played, version 1, updated at
+    /// `created_at`), with its first timeline entry (`None` -> `placing`, event `placing`).
+    /// Fails with [`StoreError::Database`] if the id exists or a value breaks the schema's
+    /// limits (order id 1..=255 chars, phone 7..=15 digits, client action id 1..=512 chars).
     async fn insert_call(&self, call: &NewCall) -> Result<(), StoreError>;
 
-    /// Records 8x8's answer to Send Callflow: `pending` with the session id, `not_placed` or
-    /// `unknown`; returns the updated call.
+    /// Records 8x8's answer to Send Callflow: `pending` with the session id and
+    /// [`IvrState::placed`], `not_placed` or `unknown` with the reason as `failure` (cut to
+    /// 1000 characters; the IVR fields keep their `placing` values); adds the timeline entry
+    /// (event `placed`, `not_placed` or `in_doubt`), bumps the version, returns the updated call.
+    ///
+    /// Only a call still `placing` takes the answer. A call that has already moved on (the
+    /// sweep marked it `unknown` because the answer came too late) is returned unchanged, so
+    /// the caller can see its status is not the one it asked for. [`StoreError::MissingCall`]
+    /// if there is no such call; [`StoreError::Database`] if the session id is another call's
+    /// or longer than 255 characters (the call then stays `placing` until the sweep).
     async fn record_placement(
         &self,
         call_id: Uuid,
@@ -216,17 +238,26 @@ pub trait Store: Send + Sync + 'static {
     /// Calls matching `query`, newest first (`created_at` then `id`, both descending).
     async fn list_calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError>;
 
-    /// The timelines of these calls, each oldest entry first.
+    /// The timelines of these calls, each oldest entry first (in the order written), in one
+    /// query. Every requested id is a key of the map, with an empty list if nothing is stored.
     async fn timelines(
         &self,
         call_ids: &[Uuid],
     ) -> Result<HashMap<Uuid, Vec<TimelineEntry>>, StoreError>;
 
-    /// Commits one webhook's effect atomically (see [`StateChange`]).
+    /// Commits one webhook's effect atomically (see [`StateChange`]): the webhook row, the new
+    /// state (`outcome` only replaces the stored one when `Some`; `updated_at` becomes the
+    /// webhook's `received_at`) and the timeline entry. A key already recorded returns
+    /// [`ApplyResult::Duplicate`] with its stored reply and writes nothing, also when the first
+    /// delivery is still committing on another instance. A version that no longer holds returns
+    /// [`ApplyResult::Conflict`] and writes nothing, not even the webhook row.
+    /// [`StoreError::MissingCall`] if the call does not exist. The schema refuses a key over
+    /// 300 characters and a session id over 255: validate webhooks before calling this.
     async fn apply_change(&self, change: &StateChange) -> Result<ApplyResult, StoreError>;
 
-    /// Marks calls still `placing` whose deadline is before `deadline_before` as `unknown`;
-    /// returns how many.
+    /// Marks calls still `placing` whose deadline is before `deadline_before` as `unknown`
+    /// with the failure [`STOPPED_BEFORE_ANSWER`], a timeline entry (event `in_doubt`, at
+    /// `now`) and a version bump; returns how many.
     async fn mark_in_doubt(
         &self,
         deadline_before: DateTime<Utc>,
@@ -234,7 +265,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<u64, StoreError>;
 
     /// Claims an idempotency key for the request with this hash (see [`IdempotencyClaim`]).
-    /// An expired key is taken over as if free.
+    /// A key is live while `now < expires_at`; an expired key is taken over as if free. Of
+    /// any number of concurrent claims of one free key, exactly one gets `Claimed`.
     async fn claim_idempotency_key(
         &self,
         key: &str,
@@ -244,17 +276,20 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> Result<IdempotencyClaim, StoreError>;
 
-    /// Stores the response of the request that owns the key.
+    /// Stores the response of the request that owns the key. Only an `in_progress` key is
+    /// completed: a released, purged or already completed key is left as it is.
     async fn complete_idempotency_key(
         &self,
         key: &str,
         response: &StoredResponse,
     ) -> Result<(), StoreError>;
 
-    /// Frees a key whose request ended before anything was attempted.
+    /// Frees a key whose request ended before anything was attempted. A completed key is
+    /// never released (its response must keep being replayed).
     async fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError>;
 
-    /// Deletes keys that expired before `now`; returns how many.
+    /// Deletes keys that have expired by `now` (`expires_at <= now`, in progress or not);
+    /// returns how many.
     async fn purge_expired_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 

@@ -1,74 +1,664 @@
-//! SQLite implementation of the store (the embedded default). PLACEHOLDER: to be written.
+//! SQLite implementation of the store (the embedded default): one writer connection that
+//! every write transaction goes through (`BEGIN IMMEDIATE`), a few reader connections (WAL lets
+//! them read while the writer writes), and the schema in `migrations/sqlite`.
+//!
+//! Encodings (see the migration): ids are lower-case hyphenated UUID text, timestamps are
+//! fixed-width ISO-8601 UTC text with microseconds (`2026-11-25T09:30:00.123456Z`, so text
+//! order is time order), JSON is text.
 
+use super::rows::{
+    CallColumns, KeyColumns, PlacementWrite, TimelineColumns, call_columns, db_error, first_entry,
+    micros, parse_json_text, placing_state, timeline_columns, to_json, write_error,
+};
 use super::*;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long a connection waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Readers for a file database; writes never use them.
+const READERS: u32 = 4;
 
 /// The SQLite store.
-pub struct SqliteStore;
+///
+/// Writes are funnelled through a pool of exactly one connection, so within one process they
+/// queue in the pool (fairly, without SQLite's sleep-and-retry busy loop) instead of fighting
+/// for the lock. Each write still starts with `BEGIN IMMEDIATE`, which takes the write lock
+/// up front: a second process on the same file then waits (busy timeout) at `BEGIN` instead of
+/// failing with `SQLITE_BUSY` when a read transaction tries to upgrade. For `sqlite::memory:`
+/// the reader and the writer are the same single connection (a second one would see another,
+/// empty database).
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
 
 impl SqliteStore {
-    pub async fn connect(_database_url: &str) -> Result<Self, StoreError> {
-        Err(StoreError::Database(
-            "SQLite store not implemented yet".into(),
-        ))
+    /// Opens (creating it if missing) the database named by a `sqlite:` URL, e.g.
+    /// `sqlite:callconfirm.db` or `sqlite::memory:`, and applies `migrations/sqlite`.
+    pub async fn connect(database_url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(database_url)
+            .map_err(db_error("parse the SQLite URL"))?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
+        if in_memory {
+            // One connection that is never closed: the database lives as long as it does.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+                .map_err(db_error("open the SQLite database"))?;
+            migrate(&pool).await?;
+            return Ok(SqliteStore {
+                reader: pool.clone(),
+                writer: pool,
+            });
+        }
+
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(db_error("open the SQLite database"))?;
+        // Migrate before any reader opens, so that readers see the final schema.
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options)
+            .await
+            .map_err(db_error("open the SQLite database"))?;
+        Ok(SqliteStore { reader, writer })
+    }
+
+    /// A write transaction holding SQLite's write lock from its first statement.
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error("begin a write transaction"))
     }
 }
 
-fn unimplemented<T>() -> Result<T, StoreError> {
-    Err(StoreError::Database("not implemented yet".into()))
+async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    sqlx::migrate!("./migrations/sqlite")
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Database(format!("SQLite migrations failed: {e}")))
+}
+
+/// The text form of a timestamp: fixed width, UTC, microseconds (finer parts truncated).
+fn ts(at: DateTime<Utc>) -> String {
+    micros(at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn parse_ts(text: &str, column: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| format!("{column} is not a timestamp"))
+}
+
+fn parse_id(text: &str, column: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(text).map_err(|_| format!("{column} is not a UUID"))
+}
+
+fn json_text(value: &Value) -> String {
+    value.to_string()
+}
+
+/// A `calls` row as SQLite returns it (all text and integers).
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    id: String,
+    order_id: String,
+    customer_phone: String,
+    client_action_id: String,
+    session_id: Option<String>,
+    call_flow_request_id: Option<String>,
+    request: String,
+    script: String,
+    status: String,
+    step: String,
+    prompts_played: i64,
+    reprompts: i64,
+    repeats: i64,
+    digits: String,
+    summary_received: bool,
+    outcome: Option<String>,
+    failure: Option<String>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl CallRow {
+    fn into_record(self) -> Result<CallRecord, StoreError> {
+        let id_text = self.id.clone();
+        let corrupt = |what: String| StoreError::Corrupt(format!("call {id_text}: {what}"));
+        CallColumns {
+            id: parse_id(&self.id, "id").map_err(corrupt)?,
+            request: parse_json_text(&self.request, "request").map_err(corrupt)?,
+            script: parse_json_text(&self.script, "script").map_err(corrupt)?,
+            outcome: self
+                .outcome
+                .as_deref()
+                .map(|text| parse_json_text(text, "outcome"))
+                .transpose()
+                .map_err(corrupt)?,
+            created_at: parse_ts(&self.created_at, "created_at").map_err(corrupt)?,
+            updated_at: parse_ts(&self.updated_at, "updated_at").map_err(corrupt)?,
+            order_id: self.order_id,
+            customer_phone: self.customer_phone,
+            client_action_id: self.client_action_id,
+            session_id: self.session_id,
+            call_flow_request_id: self.call_flow_request_id,
+            status: self.status,
+            step: self.step,
+            prompts_played: self.prompts_played,
+            reprompts: self.reprompts,
+            repeats: self.repeats,
+            digits: self.digits,
+            summary_received: self.summary_received,
+            failure: self.failure,
+            version: self.version,
+        }
+        .into_record()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TimelineRow {
+    call_id: String,
+    at: String,
+    from_status: Option<String>,
+    to_status: String,
+    event: String,
+    effect: Option<String>,
+    digits: Option<String>,
+}
+
+impl TimelineRow {
+    fn into_entry(self) -> Result<(Uuid, TimelineEntry), StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(format!("timeline: {what}"));
+        TimelineColumns {
+            call_id: parse_id(&self.call_id, "call_id").map_err(corrupt)?,
+            at: parse_ts(&self.at, "at").map_err(corrupt)?,
+            from_status: self.from_status,
+            to_status: self.to_status,
+            event: self.event,
+            effect: self.effect,
+            digits: self.digits,
+        }
+        .into_entry()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    request_hash: String,
+    call_id: String,
+    status: String,
+    response_status: Option<i64>,
+    response_body: Option<String>,
+}
+
+impl KeyRow {
+    fn into_claim(self) -> Result<IdempotencyClaim, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(format!("idempotency key: {what}"));
+        KeyColumns {
+            call_id: parse_id(&self.call_id, "call_id").map_err(corrupt)?,
+            response_body: self
+                .response_body
+                .as_deref()
+                .map(|text| parse_json_text(text, "response_body"))
+                .transpose()
+                .map_err(corrupt)?,
+            request_hash: self.request_hash,
+            status: self.status,
+            response_status: self.response_status,
+        }
+        .into_claim()
+    }
+}
+
+async fn insert_entry(
+    conn: &mut SqliteConnection,
+    call_id: Uuid,
+    entry: &TimelineEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO call_timeline (call_id, at, from_status, to_status, event, effect, digits) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(call_id.to_string())
+    .bind(ts(entry.at))
+    .bind(entry.from.map(CallStatus::as_str))
+    .bind(entry.to.as_str())
+    .bind(&entry.event)
+    .bind(&entry.effect)
+    .bind(&entry.digits)
+    .execute(conn)
+    .await
+    .map_err(write_error("insert a timeline entry", call_id))?;
+    Ok(())
+}
+
+async fn fetch_call(
+    conn: &mut SqliteConnection,
+    id: Uuid,
+) -> Result<Option<CallRecord>, StoreError> {
+    sqlx::query_as::<_, CallRow>(concat!(
+        "SELECT ",
+        call_columns!(),
+        " FROM calls WHERE id = ?"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error("read a call"))?
+    .map(CallRow::into_record)
+    .transpose()
 }
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn insert_call(&self, _: &NewCall) -> Result<(), StoreError> {
-        unimplemented()
+    async fn insert_call(&self, call: &NewCall) -> Result<(), StoreError> {
+        let state = placing_state();
+        let script = to_json(&call.script, "script")?;
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO calls (id, order_id, customer_phone, client_action_id, session_id, \
+             call_flow_request_id, request, script, status, step, prompts_played, reprompts, \
+             repeats, digits, summary_received, outcome, failure, version, created_at, \
+             updated_at, placing_deadline) \
+             VALUES (?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 1, ?, ?, ?)",
+        )
+        .bind(call.id.to_string())
+        .bind(&call.order_id)
+        .bind(&call.customer_phone)
+        .bind(&call.client_action_id)
+        .bind(json_text(&call.request))
+        .bind(json_text(&script))
+        .bind(state.status.as_str())
+        .bind(state.step.as_str())
+        .bind(i64::from(state.prompts_played))
+        .bind(i64::from(state.reprompts))
+        .bind(i64::from(state.repeats))
+        .bind(&state.digits)
+        .bind(state.summary_received)
+        .bind(ts(call.created_at))
+        .bind(ts(call.created_at))
+        .bind(ts(call.placing_deadline))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error("insert a call"))?;
+        insert_entry(&mut tx, call.id, &first_entry(call)).await?;
+        tx.commit().await.map_err(db_error("commit a new call"))
     }
+
     async fn record_placement(
         &self,
-        _: Uuid,
-        _: &Placement,
-        _: DateTime<Utc>,
+        call_id: Uuid,
+        placement: &Placement,
+        at: DateTime<Utc>,
     ) -> Result<CallRecord, StoreError> {
-        unimplemented()
+        let write = PlacementWrite::of(placement);
+        let state = &write.state;
+        let mut tx = self.write().await?;
+        // Only a call still `placing` takes the answer: the sweep may have given up on it.
+        let updated = sqlx::query_as::<_, CallRow>(concat!(
+            "UPDATE calls SET status = ?, step = ?, prompts_played = ?, reprompts = ?, \
+             repeats = ?, digits = ?, summary_received = ?, session_id = ?, \
+             call_flow_request_id = ?, failure = ?, version = version + 1, updated_at = ? \
+             WHERE id = ? AND status = 'placing' RETURNING ",
+            call_columns!()
+        ))
+        .bind(state.status.as_str())
+        .bind(state.step.as_str())
+        .bind(i64::from(state.prompts_played))
+        .bind(i64::from(state.reprompts))
+        .bind(i64::from(state.repeats))
+        .bind(&state.digits)
+        .bind(state.summary_received)
+        .bind(&write.session_id)
+        .bind(&write.call_flow_request_id)
+        .bind(&write.failure)
+        .bind(ts(at))
+        .bind(call_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error("record a placement"))?;
+
+        let Some(updated) = updated else {
+            let current = fetch_call(&mut tx, call_id).await?;
+            tx.rollback().await.map_err(db_error("roll back"))?;
+            return current.ok_or(StoreError::MissingCall(call_id));
+        };
+        let entry = TimelineEntry {
+            at: micros(at),
+            from: Some(CallStatus::Placing),
+            to: state.status,
+            event: write.event.to_owned(),
+            effect: None,
+            digits: None,
+        };
+        insert_entry(&mut tx, call_id, &entry).await?;
+        tx.commit().await.map_err(db_error("commit a placement"))?;
+        updated.into_record()
     }
-    async fn call_by_id(&self, _: Uuid) -> Result<Option<CallRecord>, StoreError> {
-        unimplemented()
+
+    async fn call_by_id(&self, id: Uuid) -> Result<Option<CallRecord>, StoreError> {
+        let mut conn = self
+            .reader
+            .acquire()
+            .await
+            .map_err(db_error("read a call"))?;
+        fetch_call(&mut conn, id).await
     }
-    async fn call_by_session(&self, _: &str) -> Result<Option<CallRecord>, StoreError> {
-        unimplemented()
+
+    async fn call_by_session(&self, session_id: &str) -> Result<Option<CallRecord>, StoreError> {
+        sqlx::query_as::<_, CallRow>(concat!(
+            "SELECT ",
+            call_columns!(),
+            " FROM calls WHERE session_id = ?"
+        ))
+        .bind(session_id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_error("read a call by session"))?
+        .map(CallRow::into_record)
+        .transpose()
     }
-    async fn list_calls(&self, _: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
-        unimplemented()
+
+    async fn list_calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        // Only fixed SQL fragments are pushed; every value is a bound parameter.
+        let mut sql = QueryBuilder::<Sqlite>::new(concat!(
+            "SELECT ",
+            call_columns!(),
+            " FROM calls WHERE 1 = 1"
+        ));
+        if let Some(status) = query.status {
+            sql.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(order_id) = &query.order_id {
+            sql.push(" AND order_id = ").push_bind(order_id.clone());
+        }
+        if let Some(from) = query.created_from {
+            sql.push(" AND created_at >= ").push_bind(ts(from));
+        }
+        if let Some(to) = query.created_to {
+            sql.push(" AND created_at < ").push_bind(ts(to));
+        }
+        if let Some(cursor) = query.before {
+            // Row-value comparison: strictly after the cursor in (created_at, id) DESC order.
+            sql.push(" AND (created_at, id) < (")
+                .push_bind(ts(cursor.created_at))
+                .push(", ")
+                .push_bind(cursor.id.to_string())
+                .push(")");
+        }
+        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(query.limit));
+        sql.build_query_as::<CallRow>()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error("list calls"))?
+            .into_iter()
+            .map(CallRow::into_record)
+            .collect()
     }
-    async fn timelines(&self, _: &[Uuid]) -> Result<HashMap<Uuid, Vec<TimelineEntry>>, StoreError> {
-        unimplemented()
+
+    /// One query for all ids: they travel as one JSON array parameter that `json_each`
+    /// unnests (SQLite has no array parameters). Every requested id is a key of the result,
+    /// with an empty list if it has no entries (or no call).
+    async fn timelines(
+        &self,
+        call_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<TimelineEntry>>, StoreError> {
+        let mut timelines: HashMap<Uuid, Vec<TimelineEntry>> =
+            call_ids.iter().map(|id| (*id, Vec::new())).collect();
+        if call_ids.is_empty() {
+            return Ok(timelines);
+        }
+        let ids = Value::from(call_ids.iter().map(Uuid::to_string).collect::<Vec<_>>());
+        let rows = sqlx::query_as::<_, TimelineRow>(concat!(
+            "SELECT ",
+            timeline_columns!(),
+            " FROM call_timeline WHERE call_id IN (SELECT value FROM json_each(?)) \
+              ORDER BY call_id, seq"
+        ))
+        .bind(json_text(&ids))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_error("read timelines"))?;
+        for row in rows {
+            let (call_id, entry) = row.into_entry()?;
+            timelines.entry(call_id).or_default().push(entry);
+        }
+        Ok(timelines)
     }
-    async fn apply_change(&self, _: &StateChange) -> Result<ApplyResult, StoreError> {
-        unimplemented()
+
+    /// One `BEGIN IMMEDIATE` transaction: (1) insert the webhook row, `ON CONFLICT DO NOTHING`
+    /// so a re-delivery inserts nothing and is answered with the stored reply; (2) the
+    /// versioned `UPDATE`, which changes nothing if another change got there first, in which
+    /// case everything (the webhook row too) is rolled back; (3) the timeline entry.
+    async fn apply_change(&self, change: &StateChange) -> Result<ApplyResult, StoreError> {
+        let hook = &change.webhook;
+        let state = &change.state;
+        let call_id = change.call_id.to_string();
+        let outcome = change
+            .outcome
+            .as_ref()
+            .map(|outcome| to_json(outcome, "outcome"))
+            .transpose()?;
+        let mut tx = self.write().await?;
+
+        let inserted = sqlx::query(
+            "INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&hook.key)
+        .bind(hook.kind.as_str())
+        .bind(&hook.session_id)
+        .bind(&call_id)
+        .bind(ts(hook.received_at))
+        .bind(json_text(&hook.event))
+        .bind(hook.reply.as_ref().map(json_text))
+        .execute(&mut *tx)
+        .await
+        .map_err(write_error("record a webhook", change.call_id))?
+        .rows_affected();
+        if inserted == 0 {
+            let reply: Option<String> =
+                sqlx::query_scalar("SELECT reply FROM webhook_events WHERE key = ?")
+                    .bind(&hook.key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error("read a webhook's reply"))?;
+            tx.rollback().await.map_err(db_error("roll back"))?;
+            let reply = reply
+                .as_deref()
+                .map(|text| parse_json_text(text, "reply"))
+                .transpose()
+                .map_err(|what| StoreError::Corrupt(format!("webhook: {what}")))?;
+            return Ok(ApplyResult::Duplicate { reply });
+        }
+
+        let version: Option<i64> = sqlx::query_scalar(
+            "UPDATE calls SET status = ?, step = ?, prompts_played = ?, reprompts = ?, \
+             repeats = ?, digits = ?, summary_received = ?, outcome = COALESCE(?, outcome), \
+             version = version + 1, updated_at = ? \
+             WHERE id = ? AND version = ? RETURNING version",
+        )
+        .bind(state.status.as_str())
+        .bind(state.step.as_str())
+        .bind(i64::from(state.prompts_played))
+        .bind(i64::from(state.reprompts))
+        .bind(i64::from(state.repeats))
+        .bind(&state.digits)
+        .bind(state.summary_received)
+        .bind(outcome.as_ref().map(json_text))
+        .bind(ts(hook.received_at))
+        .bind(&call_id)
+        .bind(change.expected_version)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error("apply a state change"))?;
+        let Some(version) = version else {
+            tx.rollback().await.map_err(db_error("roll back"))?;
+            return Ok(ApplyResult::Conflict);
+        };
+
+        if let Some(entry) = &change.timeline {
+            insert_entry(&mut tx, change.call_id, entry).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(db_error("commit a state change"))?;
+        Ok(ApplyResult::Applied { version })
     }
-    async fn mark_in_doubt(&self, _: DateTime<Utc>, _: DateTime<Utc>) -> Result<u64, StoreError> {
-        unimplemented()
+
+    /// Two statements in one write transaction, each over the same set (the write lock keeps
+    /// it stable): the timeline entries first, then the update that moves the calls on.
+    async fn mark_in_doubt(
+        &self,
+        deadline_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let (before, now) = (ts(deadline_before), ts(now));
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO call_timeline (call_id, at, from_status, to_status, event) \
+             SELECT id, ?, 'placing', 'unknown', 'in_doubt' FROM calls \
+             WHERE status = 'placing' AND placing_deadline < ? ORDER BY placing_deadline",
+        )
+        .bind(&now)
+        .bind(&before)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error("record calls in doubt"))?;
+        let marked = sqlx::query(
+            "UPDATE calls SET status = 'unknown', failure = ?, version = version + 1, \
+             updated_at = ? WHERE status = 'placing' AND placing_deadline < ?",
+        )
+        .bind(STOPPED_BEFORE_ANSWER)
+        .bind(&now)
+        .bind(&before)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error("mark calls in doubt"))?
+        .rows_affected();
+        tx.commit()
+            .await
+            .map_err(db_error("commit calls in doubt"))?;
+        Ok(marked)
     }
+
+    /// An upsert that only overwrites an expired key, then (if it did not claim) a read of
+    /// the live key, both under the write lock so no other claim can slip in between.
     async fn claim_idempotency_key(
         &self,
-        _: &str,
-        _: &str,
-        _: Uuid,
-        _: DateTime<Utc>,
-        _: DateTime<Utc>,
+        key: &str,
+        request_hash: &str,
+        call_id: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
     ) -> Result<IdempotencyClaim, StoreError> {
-        unimplemented()
+        let mut tx = self.write().await?;
+        let claimed: Option<String> = sqlx::query_scalar(
+            "INSERT INTO idempotency_keys (key, request_hash, call_id, status, created_at, expires_at) \
+             VALUES (?, ?, ?, 'in_progress', ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, \
+               call_id = excluded.call_id, status = 'in_progress', response_status = NULL, \
+               response_body = NULL, created_at = excluded.created_at, \
+               expires_at = excluded.expires_at \
+             WHERE idempotency_keys.expires_at <= excluded.created_at \
+             RETURNING key",
+        )
+        .bind(key)
+        .bind(request_hash)
+        .bind(call_id.to_string())
+        .bind(ts(now))
+        .bind(ts(expires_at))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error("claim an idempotency key"))?;
+        if claimed.is_some() {
+            tx.commit()
+                .await
+                .map_err(db_error("commit an idempotency key"))?;
+            return Ok(IdempotencyClaim::Claimed);
+        }
+        let row = sqlx::query_as::<_, KeyRow>(
+            "SELECT request_hash, call_id, status, response_status, response_body \
+             FROM idempotency_keys WHERE key = ?",
+        )
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error("read an idempotency key"))?;
+        tx.rollback().await.map_err(db_error("roll back"))?;
+        row.into_claim()
     }
+
+    /// Only an `in_progress` key is completed; completing a key that was released, purged or
+    /// already completed changes nothing.
     async fn complete_idempotency_key(
         &self,
-        _: &str,
-        _: &StoredResponse,
+        key: &str,
+        response: &StoredResponse,
     ) -> Result<(), StoreError> {
-        unimplemented()
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = 'completed', response_status = ?, \
+             response_body = ? WHERE key = ? AND status = 'in_progress'",
+        )
+        .bind(i64::from(response.status))
+        .bind(json_text(&response.body))
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error("complete an idempotency key"))?;
+        tx.commit()
+            .await
+            .map_err(db_error("commit an idempotency key"))
     }
-    async fn release_idempotency_key(&self, _: &str) -> Result<(), StoreError> {
-        unimplemented()
+
+    /// Only an `in_progress` key is released: a completed response is never forgotten early.
+    async fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE key = ? AND status = 'in_progress'")
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error("release an idempotency key"))?;
+        tx.commit()
+            .await
+            .map_err(db_error("commit an idempotency key"))
     }
-    async fn purge_expired_idempotency_keys(&self, _: DateTime<Utc>) -> Result<u64, StoreError> {
-        unimplemented()
+
+    async fn purge_expired_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let purged = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= ?")
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error("purge idempotency keys"))?
+            .rows_affected();
+        tx.commit().await.map_err(db_error("commit the purge"))?;
+        Ok(purged)
     }
 }

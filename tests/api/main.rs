@@ -7,3 +7,4 @@ mod databases;
 mod deployment;
 mod fixtures;
 mod helpers;
+mod store;
