@@ -3,9 +3,12 @@
 
 pub mod callflow;
 pub mod catalog;
+pub mod languages;
 pub mod machine;
 pub mod script;
+pub mod wording;
 
-pub use catalog::{Catalog, ScriptRequest};
+pub use catalog::{Catalog, CatalogError, CatalogSettings, ScriptRequest};
+pub use languages::{Language, LanguageInfo};
 pub use machine::{Effect, IvrState, SummaryFacts, VcaDecision};
 pub use script::{CallScript, MenuOptions, ScriptTexts};

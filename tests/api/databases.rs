@@ -26,6 +26,13 @@ pub async fn fresh_sqlite() -> (SharedStore, String) {
     (store, url)
 }
 
+/// The URL of a new SQLite file under the temp dir, not yet created: the application under
+/// test creates and migrates it.
+pub fn fresh_sqlite_url() -> String {
+    let path = std::env::temp_dir().join(format!("cc_test_{}.db", Uuid::new_v4().simple()));
+    format!("sqlite:{}", path.display())
+}
+
 /// Deletes a SQLite database made by [`fresh_sqlite`] (with its WAL files).
 pub fn remove_sqlite(url: &str) {
     let path = url.trim_start_matches("sqlite:");

@@ -75,6 +75,9 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop.cancel();
+        if self.database_url.starts_with("sqlite:") {
+            crate::databases::remove_sqlite(&self.database_url);
+        }
     }
 }
 

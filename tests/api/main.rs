@@ -3,6 +3,7 @@
 mod auth;
 mod bad_input;
 mod behaviours;
+mod catalog;
 mod databases;
 mod deployment;
 mod fixtures;
