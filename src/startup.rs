@@ -5,7 +5,7 @@ use crate::auth::Credentials;
 use crate::calls::recovery::{self, SweepScope};
 use crate::calls::{CallDefaults, CallService};
 use crate::config::Settings;
-use crate::ivr::Catalog;
+use crate::ivr::{Catalog, CatalogSettings};
 use crate::registration;
 use crate::state::AppState;
 use crate::store::{self, StoreError};
@@ -62,6 +62,14 @@ impl Application {
             addr: settings.listen,
             source,
         })?;
+        // Templates are configuration: a broken file stops startup before anything runs.
+        let catalog = Catalog::load(&CatalogSettings {
+            templates_file: settings.templates_file.clone(),
+            default_template: settings.default_template.clone(),
+            max_reprompts: settings.max_reprompts,
+            max_repeats: settings.max_repeats,
+        })
+        .map_err(|error| StartupError::Templates(error.to_string()))?;
         let background_stop = CancellationToken::new();
 
         let mut voice_settings = settings.voice.clone();
@@ -91,7 +99,6 @@ impl Application {
         recovery::sweep_in_doubt(&store, scope, Utc::now()).await;
 
         let voice = VoiceClient::new(voice_settings)?;
-        let catalog = Catalog::builtin(settings.max_reprompts);
         if simulator.is_some() {
             // The simulator calls back this very process; its webhooks are registered the
             // same way `callconfirm register-webhooks` registers them with 8x8.

@@ -8,4 +8,5 @@ mod databases;
 mod deployment;
 mod fixtures;
 mod helpers;
+mod simulator;
 mod store;
