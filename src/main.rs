@@ -23,7 +23,11 @@ async fn main() -> ExitCode {
         Ok("json") => LogFormat::Json,
         _ => LogFormat::Text,
     };
-    telemetry::init(log_format, std::io::stdout);
+    // The one-shot commands print their result on stdout; their logs go to stderr.
+    match cli.command {
+        None | Some(Command::Simulator(_)) => telemetry::init(log_format, std::io::stdout),
+        Some(_) => telemetry::init(log_format, std::io::stderr),
+    }
 
     let outcome = match cli.command {
         None => serve(cli.simulate).await,
@@ -34,7 +38,6 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            tracing::error!("{message}");
             eprintln!("callconfirm: {message}");
             ExitCode::FAILURE
         }

@@ -209,6 +209,7 @@ impl CallService {
 
         let callflow_request =
             callflow::initial_request(&script, request.customer_phone.digits(), now);
+        let _in_flight = self.placement_started();
         let outcome = self.voice.send_callflow(&callflow_request).await;
         let placement = match &outcome {
             Ok(created) => Placement::Created {

@@ -32,7 +32,7 @@ impl CallService {
         };
         let dtmf = payload.dtmf();
 
-        let Some(mut live) = self.sessions.load(session_id).await? else {
+        let Some(mut live) = self.find_session(session_id).await? else {
             tracing::warn!(
                 session_id,
                 "VCA for a session we did not place: apologising"
@@ -108,7 +108,7 @@ impl CallService {
     pub async fn record_vss(&self, event: &VssEvent, raw: Value) -> Result<(), ApiError> {
         let payload = &event.payload;
         let session_id = payload.session_id.as_str();
-        let Some(mut live) = self.sessions.load(session_id).await? else {
+        let Some(mut live) = self.find_session(session_id).await? else {
             tracing::warn!(
                 session_id,
                 "VSS for a session we did not place: acknowledged, not recorded"

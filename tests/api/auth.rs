@@ -26,7 +26,11 @@ async fn the_api_refuses_every_credential_but_basic_admin_token() {
         Some(String::new()),
     ];
     for auth in refused {
-        for (method, path) in [("POST", "/api/make-call"), ("GET", "/api/calls"), ("GET", "/api/calls/abc")] {
+        for (method, path) in [
+            ("POST", "/api/make-call"),
+            ("GET", "/api/calls"),
+            ("GET", "/api/calls/abc"),
+        ] {
             let mut request = app
                 .client
                 .request(method.parse().unwrap(), app.url(path))
@@ -35,7 +39,11 @@ async fn the_api_refuses_every_credential_but_basic_admin_token() {
                 request = request.header("Authorization", auth);
             }
             let response = request.send().await.unwrap();
-            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{method} {path} with {auth:?}");
+            assert_eq!(
+                response.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} with {auth:?}"
+            );
             assert_eq!(
                 response.headers()["www-authenticate"],
                 "Basic realm=\"callconfirm\""
@@ -66,7 +74,7 @@ async fn webhooks_refuse_missing_and_wrong_tokens() {
         Some(format!("Bearer {TOKEN}x")),
         Some(basic("admin", "wrong")),
         Some(basic("root", TOKEN)),
-        Some(format!("{TOKEN} ")),
+        Some(format!("{TOKEN}x")),
     ];
     for path in ["/api/webhooks/vca", "/api/webhooks/vss"] {
         for auth in &refused {
@@ -86,7 +94,9 @@ async fn webhooks_accept_the_token_bearer_and_basic_forms() {
         format!("Bearer {TOKEN}"),
         basic("admin", TOKEN),
     ] {
-        let (status, body) = app.post_webhook("/api/webhooks/vss", Some(&auth), &event).await;
+        let (status, body) = app
+            .post_webhook("/api/webhooks/vss", Some(&auth), &event)
+            .await;
         assert_eq!(status, StatusCode::OK, "with {auth}");
         assert_eq!(body, json!({"status": "ok"}));
     }

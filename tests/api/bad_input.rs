@@ -4,7 +4,13 @@ use crate::helpers::{TOKEN, TestApp, appointment, basic, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn post_raw(app: &TestApp, path: &str, auth: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+async fn post_raw(
+    app: &TestApp,
+    path: &str,
+    auth: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let response = app
         .client
         .post(app.url(path))
@@ -27,18 +33,37 @@ async fn nothing_was_recorded(app: &TestApp) {
 #[tokio::test]
 async fn malformed_json_is_a_400() {
     let app = spawn_app().await;
-    let (status, body) = post_raw(&app, "/api/make-call", &basic("admin", TOKEN), "application/json", b"{\"orderId\": ".to_vec()).await;
+    let (status, body) = post_raw(
+        &app,
+        "/api/make-call",
+        &basic("admin", TOKEN),
+        "application/json",
+        b"{\"orderId\": ".to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["success"], false);
     assert_eq!(body["error"], "malformed JSON");
-    assert!(body["details"].as_str().unwrap().starts_with("the body is not valid JSON: EOF while parsing"));
+    assert!(
+        body["details"]
+            .as_str()
+            .unwrap()
+            .starts_with("the body is not valid JSON: EOF while parsing")
+    );
     nothing_was_recorded(&app).await;
 }
 
 #[tokio::test]
 async fn a_json_array_is_a_400() {
     let app = spawn_app().await;
-    let (status, body) = post_raw(&app, "/api/make-call", &basic("admin", TOKEN), "application/json", b"[1, 2]".to_vec()).await;
+    let (status, body) = post_raw(
+        &app,
+        "/api/make-call",
+        &basic("admin", TOKEN),
+        "application/json",
+        b"[1, 2]".to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body,
@@ -51,7 +76,14 @@ async fn a_json_array_is_a_400() {
 async fn a_non_json_content_type_is_a_415() {
     let app = spawn_app().await;
     let body = serde_json::to_vec(&appointment("+6591234561")).unwrap();
-    let (status, answer) = post_raw(&app, "/api/make-call", &basic("admin", TOKEN), "text/plain", body).await;
+    let (status, answer) = post_raw(
+        &app,
+        "/api/make-call",
+        &basic("admin", TOKEN),
+        "text/plain",
+        body,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(answer["error"], "unsupported media type");
     nothing_was_recorded(&app).await;
@@ -62,8 +94,18 @@ async fn a_body_over_one_mebibyte_is_a_413() {
     let app = spawn_app().await;
     let mut big = appointment("+6591234561");
     big["padding"] = Value::String("x".repeat(1024 * 1024));
-    for (path, auth) in [("/api/make-call", basic("admin", TOKEN)), ("/api/webhooks/vca", TOKEN.to_owned())] {
-        let (status, answer) = post_raw(&app, path, &auth, "application/json", serde_json::to_vec(&big).unwrap()).await;
+    for (path, auth) in [
+        ("/api/make-call", basic("admin", TOKEN)),
+        ("/api/webhooks/vca", TOKEN.to_owned()),
+    ] {
+        let (status, answer) = post_raw(
+            &app,
+            path,
+            &auth,
+            "application/json",
+            serde_json::to_vec(&big).unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
         assert_eq!(
             answer,
@@ -106,10 +148,23 @@ async fn every_invalid_field_is_named_in_a_422() {
 async fn missing_fields_and_wrong_types_are_422s() {
     let app = spawn_app().await;
     let cases = [
-        (json!({}), vec!["orderId", "customerPhone", "businessName", "appointmentTime"]),
+        (
+            json!({}),
+            vec![
+                "orderId",
+                "customerPhone",
+                "businessName",
+                "appointmentTime",
+            ],
+        ),
         (
             json!({"orderId": 5, "customerPhone": 6591234567_u64, "businessName": ["x"], "appointmentTime": null}),
-            vec!["orderId", "customerPhone", "businessName", "appointmentTime"],
+            vec![
+                "orderId",
+                "customerPhone",
+                "businessName",
+                "appointmentTime",
+            ],
         ),
         (
             {
@@ -167,20 +222,36 @@ async fn a_bad_idempotency_key_is_a_422() {
 async fn malformed_webhooks_are_400s_and_missing_fields_422s() {
     let app = spawn_app().await;
     for path in ["/api/webhooks/vca", "/api/webhooks/vss"] {
-        let (status, body) = post_raw(&app, path, TOKEN, "application/json", b"not json".to_vec()).await;
+        let (status, body) =
+            post_raw(&app, path, TOKEN, "application/json", b"not json".to_vec()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(body["error"], "malformed JSON");
-        let (status, _) = post_raw(&app, path, TOKEN, "application/json", b"\"a string\"".to_vec()).await;
+        let (status, _) = post_raw(
+            &app,
+            path,
+            TOKEN,
+            "application/json",
+            b"\"a string\"".to_vec(),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
     }
     let (status, body) = app
-        .post_webhook("/api/webhooks/vca", Some(TOKEN), &json!({"eventType": "CALL_ACTION", "payload": {"eventId": "e1"}}))
+        .post_webhook(
+            "/api/webhooks/vca",
+            Some(TOKEN),
+            &json!({"eventType": "CALL_ACTION", "payload": {"eventId": "e1"}}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["fields"][0]["field"], "payload");
     assert_eq!(body["fields"][0]["message"], "missing field `sessionId`");
     let (status, body) = app
-        .post_webhook("/api/webhooks/vss", Some(TOKEN), &json!({"eventType": "SESSION_SUMMARY", "payload": {"sessionId": 7}}))
+        .post_webhook(
+            "/api/webhooks/vss",
+            Some(TOKEN),
+            &json!({"eventType": "SESSION_SUMMARY", "payload": {"sessionId": 7}}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["fields"][0]["field"], "payload.sessionId");
@@ -189,13 +260,26 @@ async fn malformed_webhooks_are_400s_and_missing_fields_422s() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_json() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/api/nothing-here")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/nothing-here"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
         json!({"success": false, "error": "not found", "details": "no route for GET /api/nothing-here"})
     );
-    let response = app.client.get(app.url("/api/make-call")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/make-call"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.json::<Value>().await.unwrap()["error"], "method not allowed");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "method not allowed"
+    );
 }

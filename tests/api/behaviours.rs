@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 /// Places a call to a number ending in `digit` and returns the finished call.
 async fn call_customer_ending_in(digit: char) -> Value {
     let app = spawn_app().await;
-    let session_id = app.place(&appointment(&format!("+65912345{digit}{digit}"))).await;
+    let session_id = app
+        .place(&appointment(&format!("+65912345{digit}{digit}")))
+        .await;
     app.finished_call(&session_id).await
 }
 

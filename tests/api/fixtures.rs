@@ -36,19 +36,28 @@ fn fixture(name: &str) -> Value {
 fn every_vca_fixture_parses_and_yields_its_dtmf() {
     let expected = [
         ("vca-call-received-number-masking.json", None),
-        ("vca-dtmf-1-advanced-ivr-eventdata-legacy-doc.json", Some("1")),
+        (
+            "vca-dtmf-1-advanced-ivr-eventdata-legacy-doc.json",
+            Some("1"),
+        ),
         ("vca-dtmf-1.json", Some("1")),
-        ("vca-dtmf-3-legacy-toplevel-advanced-ivr-level3.json", Some("3")),
+        (
+            "vca-dtmf-3-legacy-toplevel-advanced-ivr-level3.json",
+            Some("3"),
+        ),
         ("vca-dtmf-3-legacy-toplevel-simple-ivr.json", Some("3")),
-        ("vca-eventdata-map-dtmf-asr-official-page-snapshot.json", Some("7534")),
+        (
+            "vca-eventdata-map-dtmf-asr-official-page-snapshot.json",
+            Some("7534"),
+        ),
         ("vca-eventdata-string-thirdparty.json", Some("1")),
     ];
     let found: Vec<(String, Option<String>)> = fixtures("vca-")
         .into_iter()
         .filter(|(name, _)| !name.starts_with("vca-response"))
         .map(|(name, value)| {
-            let event: VcaEvent = serde_json::from_value(value)
-                .unwrap_or_else(|error| panic!("{name}: {error}"));
+            let event: VcaEvent =
+                serde_json::from_value(value).unwrap_or_else(|error| panic!("{name}: {error}"));
             (name, event.payload.dtmf())
         })
         .collect();
@@ -73,23 +82,43 @@ fn every_vss_fixture_parses_into_an_outcome() {
         .into_iter()
         .filter(|(name, _)| !name.contains("fragment"))
         .map(|(name, value)| {
-            let event: VssEvent = serde_json::from_value(value)
-                .unwrap_or_else(|error| panic!("{name}: {error}"));
+            let event: VssEvent =
+                serde_json::from_value(value).unwrap_or_else(|error| panic!("{name}: {error}"));
             let outcome = SessionOutcome::from_summary(&event.payload);
             let code = outcome.error_details.as_ref().and_then(|e| e.error_code);
-            (name, outcome.session_status, code, customer_answered(&event.payload))
+            (
+                name,
+                outcome.session_status,
+                code,
+                customer_answered(&event.payload),
+            )
         })
         .collect();
     let expected = [
         ("vss-ivr-busy.json", "BUSY", None, true),
         ("vss-ivr-completed-bridged.json", "COMPLETED", None, true),
         ("vss-ivr-completed-hangup.json", "COMPLETED", None, true),
-        ("vss-ivr-outbound-sayandcapture-completed-thirdparty.json", "COMPLETED", None, true),
+        (
+            "vss-ivr-outbound-sayandcapture-completed-thirdparty.json",
+            "COMPLETED",
+            None,
+            true,
+        ),
         ("vss-nm-completed.json", "COMPLETED", None, true),
-        ("vss-nm-error-2004-play-tts.json", "ERROR", Some(-2004), false),
+        (
+            "vss-nm-error-2004-play-tts.json",
+            "ERROR",
+            Some(-2004),
+            false,
+        ),
         ("vss-vm-completed.json", "COMPLETED", None, true),
         ("vss-vm-error-2004.json", "ERROR", Some(-2004), false),
-        ("vss-vm-error-legacy-2005-mismatch.json", "ERROR", Some(-2005), false),
+        (
+            "vss-vm-error-legacy-2005-mismatch.json",
+            "ERROR",
+            Some(-2005),
+            false,
+        ),
     ]
     .map(|(name, status, code, answered)| (name.to_owned(), status.to_owned(), code, answered));
     assert_eq!(found, expected);
@@ -100,7 +129,10 @@ fn the_capital_c_leg_and_string_null_ref_are_read() {
     let event: VssEvent = serde_json::from_value(fixture("vss-vm-completed.json")).unwrap();
     let leg = event.payload.leg("callA").unwrap();
     assert_eq!(leg.call_status.as_deref(), Some("COMPLETED"));
-    assert_eq!(SessionOutcome::from_summary(&event.payload).call_duration, Some(13));
+    assert_eq!(
+        SessionOutcome::from_summary(&event.payload).call_duration,
+        Some(13)
+    );
 }
 
 #[test]
@@ -120,7 +152,11 @@ fn every_callflow_response_fixture_parses() {
     for (name, value) in fixtures("callflow-error-") {
         let response: CallflowResponse = serde_json::from_value(value).unwrap();
         assert_eq!(response.created_session(), None, "{name}");
-        assert_eq!(response.session_status.as_deref(), Some("NOT_CREATED"), "{name}");
+        assert_eq!(
+            response.session_status.as_deref(),
+            Some("NOT_CREATED"),
+            "{name}"
+        );
         assert!(response.status_code.unwrap().as_i64().is_some(), "{name}");
     }
 }

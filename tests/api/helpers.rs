@@ -4,7 +4,7 @@ use callconfirm::config::Settings;
 use callconfirm::registration;
 use callconfirm::startup::Application;
 use callconfirm::voice::client::{VoiceClient, VoiceClientSettings};
-use callconfirm::voice::simulator::{Simulator, SimulatorConfig, SimulatorHandle, SimulatorTiming};
+use callconfirm::voice::simulator::{Simulator, SimulatorConfig, SimulatorTiming};
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -19,7 +19,6 @@ pub const OUTBOUND: &str = "+6568332048";
 
 /// A running simulator, stopped when dropped.
 pub struct TestSimulator {
-    pub handle: SimulatorHandle,
     pub url: String,
     stop: CancellationToken,
 }
@@ -36,9 +35,13 @@ pub async fn start_simulator(configure: impl FnOnce(&mut SimulatorConfig)) -> Te
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let stop = CancellationToken::new();
-    let handle = Simulator::start(config, listener, stop.clone()).await.unwrap();
-    let url = handle.base_url();
-    TestSimulator { handle, url, stop }
+    let handle = Simulator::start(config, listener, stop.clone())
+        .await
+        .unwrap();
+    TestSimulator {
+        url: handle.base_url(),
+        stop,
+    }
 }
 
 /// How a test wants its application.
@@ -204,7 +207,12 @@ impl TestApp {
         wait_for_summary(&self.client, &self.address, session_id).await
     }
 
-    pub async fn post_webhook(&self, path: &str, auth: Option<&str>, body: &Value) -> (StatusCode, Value) {
+    pub async fn post_webhook(
+        &self,
+        path: &str,
+        auth: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
         let mut request = self.client.post(self.url(path)).json(body);
         if let Some(auth) = auth {
             request = request.header("Authorization", auth);
@@ -212,18 +220,6 @@ impl TestApp {
         let response = request.send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// The simulator's record of one session.
-    pub async fn simulated_session(&self, session_id: &str) -> Value {
-        self.client
-            .get(format!("{}/_simulator/sessions/{session_id}", self.simulator.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 
     pub async fn simulator_stats(&self) -> Value {
