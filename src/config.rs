@@ -40,7 +40,12 @@ pub struct SimulateSettings {
     pub instant: bool,
     /// `SIMULATOR_CUSTOMERS`: scripted keys per destination, e.g. `+15550001=9,1`.
     pub customers: Option<String>,
+    /// `SIMULATOR_PORT`: where the simulator listens on 127.0.0.1 (0 picks a free port), so
+    /// that people trying the service can inspect it at a known address.
+    pub port: u16,
 }
+
+pub const DEFAULT_SIMULATOR_PORT: u16 = 8088;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -212,6 +217,9 @@ impl Settings {
         let simulate = simulate.then(|| SimulateSettings {
             instant: reader.optional("SIMULATOR_TIMING").as_deref() == Some("instant"),
             customers: reader.optional("SIMULATOR_CUSTOMERS"),
+            port: reader
+                .parsed("SIMULATOR_PORT", "a port number")
+                .unwrap_or(DEFAULT_SIMULATOR_PORT),
         });
 
         let Reader {
@@ -397,7 +405,8 @@ mod tests {
             settings.simulate,
             Some(SimulateSettings {
                 instant: false,
-                customers: None
+                customers: None,
+                port: 8088
             })
         );
     }

@@ -184,9 +184,14 @@ async fn start_simulator(
         config.customers = parse_customer_scripts(spec)
             .map_err(|error| StartupError::Simulator(format!("SIMULATOR_CUSTOMERS: {error}")))?;
     }
-    let listener = TcpListener::bind(("127.0.0.1", 0))
+    let listener = TcpListener::bind(("127.0.0.1", simulate.port))
         .await
-        .map_err(|error| StartupError::Simulator(error.to_string()))?;
+        .map_err(|error| {
+            StartupError::Simulator(format!(
+                "cannot listen on 127.0.0.1:{} ({error}); set SIMULATOR_PORT to a free port, or 0",
+                simulate.port
+            ))
+        })?;
     Simulator::start(config, listener, stop)
         .await
         .map_err(|error| StartupError::Simulator(error.to_string()))

@@ -180,9 +180,7 @@ impl CallService {
         now: DateTime<Utc>,
     ) -> Result<CallAnswer, ApiError> {
         let Prepared {
-            request,
-            script,
-            body,
+            request, script, ..
         } = prepared;
         let budget = chrono::Duration::from_std(self.placing_budget())
             .unwrap_or(chrono::Duration::seconds(60));
@@ -192,7 +190,7 @@ impl CallService {
                 order_id: request.order_id.clone(),
                 customer_phone: request.customer_phone.digits().to_owned(),
                 client_action_id: script.client_action_base.clone(),
-                request: Value::Object(body),
+                request: request.to_record(),
                 script: script.clone(),
                 created_at: now,
                 placing_deadline: now + budget,

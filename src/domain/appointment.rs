@@ -15,6 +15,8 @@ pub struct MakeCallRequest {
     pub business_name: String,
     /// The instant, in the offset the client sent (or resolved in `time_zone`).
     pub appointment: DateTime<FixedOffset>,
+    /// `appointmentTime` exactly as the client wrote it.
+    pub appointment_time_as_sent: String,
     pub template: Option<String>,
     pub language: Option<String>,
     pub time_zone: Option<String>,
@@ -97,6 +99,11 @@ impl MakeCallRequest {
                     customer_phone,
                     business_name,
                     appointment,
+                    appointment_time_as_sent: body
+                        .get("appointmentTime")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
                     template,
                     language,
                     time_zone,
@@ -108,6 +115,40 @@ impl MakeCallRequest {
             }
             _ => Err(fields.errors),
         }
+    }
+}
+
+impl MakeCallRequest {
+    /// The appointment as requested, as stored with the call: the known fields only, made
+    /// safe, so that nothing unvalidated (or oversized) reaches the store.
+    pub fn to_record(&self) -> Value {
+        let mut record = Map::new();
+        let mut put = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                record.insert(name.to_owned(), Value::String(value));
+            }
+        };
+        put("orderId", Some(self.order_id.clone()));
+        put("customerPhone", Some(self.customer_phone.e164()));
+        put("businessName", Some(self.business_name.clone()));
+        put(
+            "appointmentTime",
+            Some(self.appointment_time_as_sent.clone()),
+        );
+        put("template", self.template.clone());
+        put("language", self.language.clone());
+        put("timeZone", self.time_zone.clone());
+        put("customerName", self.customer_name.clone());
+        put("staffName", self.staff_name.clone());
+        put(
+            "staffPhone",
+            self.staff_phone.as_ref().map(PhoneNumber::e164),
+        );
+        put(
+            "callbackPhone",
+            self.callback_phone.as_ref().map(PhoneNumber::e164),
+        );
+        Value::Object(record)
     }
 }
 

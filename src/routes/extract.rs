@@ -48,10 +48,44 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
                     _ => ApiError::MalformedJson("the body could not be read".into()),
                 })?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(object @ Value::Object(_)) => Ok(JsonObject(object)),
+            Ok(object @ Value::Object(_)) => match nul_character_at(&object, "") {
+                // PostgreSQL cannot store NUL in text or JSON, and no field needs one: refuse
+                // it here rather than fail at the database with a 5xx.
+                Some(field) => Err(ApiError::Validation(vec![FieldError::new(
+                    field,
+                    "must not contain NUL characters",
+                )])),
+                None => Ok(JsonObject(object)),
+            },
             Ok(_) => Err(ApiError::MalformedJson("expected a JSON object".into())),
             Err(error) => Err(ApiError::MalformedJson(error.to_string())),
         }
+    }
+}
+
+/// The path (`payload.eventId`) of the first string or key containing a NUL character.
+fn nul_character_at(value: &Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_character_at(item, &format!("{path}[{index}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(key))
+            } else {
+                nul_character_at(item, &join(key))
+            }
+        }),
+        _ => None,
     }
 }
 

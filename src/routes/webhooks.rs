@@ -91,6 +91,20 @@ pub async fn vss(
     dispatch(&state, body, EventKind::SessionSummary).await
 }
 
+/// 8x8's ids are UUIDs; anything empty or longer than this is not one of theirs.
+const MAX_ID: usize = 255;
+
+/// Ids become keys in the store: refuse what it could not hold, before any write.
+fn bounded(field: &str, id: &str) -> Result<(), ApiError> {
+    if id.trim().is_empty() || id.len() > MAX_ID {
+        return Err(ApiError::invalid(
+            field,
+            format!("must be 1 to {MAX_ID} characters"),
+        ));
+    }
+    Ok(())
+}
+
 async fn dispatch(
     state: &AppState,
     body: Value,
@@ -99,10 +113,15 @@ async fn dispatch(
     match kind_of(&body, default) {
         EventKind::CallAction => {
             let event: VcaEvent = typed(&body)?;
+            bounded("payload.sessionId", &event.payload.session_id)?;
+            if let Some(event_id) = &event.payload.event_id {
+                bounded("payload.eventId", event_id)?;
+            }
             Ok(Json(state.calls.answer_vca(&event, body).await?))
         }
         EventKind::SessionSummary => {
             let event: VssEvent = typed(&body)?;
+            bounded("payload.sessionId", &event.payload.session_id)?;
             state.calls.record_vss(&event, body).await?;
             Ok(Json(json!({"status": "ok"})))
         }

@@ -17,6 +17,7 @@ async fn no_secret_or_full_phone_number_is_ever_logged() {
         &[
             ("RUST_LOG", "debug".to_owned()),
             ("SIMULATOR_TIMING", "instant".to_owned()),
+            ("SIMULATOR_PORT", "0".to_owned()),
             ("WEBHOOK_AUTH_TOKEN", TOKEN.to_owned()),
             ("EIGHT_X_EIGHT_API_KEY", API_KEY.to_owned()),
             ("DATABASE_URL", crate::databases::fresh_sqlite_url()),
