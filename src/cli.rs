@@ -27,6 +27,8 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Print the OpenAPI document of the HTTP API (the one served at /openapi.json).
+    Openapi,
     /// Exit 0 if the service on this machine answers GET /health (for Docker's HEALTHCHECK).
     Healthcheck {
         /// The URL to check; default http://127.0.0.1:$PORT/health.

@@ -34,6 +34,13 @@ async fn main() -> ExitCode {
         Some(Command::Simulator(args)) => simulator(args).await,
         Some(Command::RegisterWebhooks { dry_run }) => register_webhooks(dry_run).await,
         Some(Command::Healthcheck { url }) => healthcheck(url).await,
+        Some(Command::Openapi) => {
+            let document = callconfirm::routes::openapi();
+            document
+                .to_pretty_json()
+                .map(|json| println!("{json}"))
+                .map_err(|error| error.to_string())
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,6 +31,7 @@ fi
 
 echo "== shellcheck $(shellcheck --version | sed -n 's/^version: //p')"
 mapfile -t scripts < <(find . \( -path ./target -o -path ./.git \) -prune -o -name '*.sh' -print | sort)
+scripts+=(./.ci/run)
 shellcheck --external-sources "${scripts[@]}"
 printf '   %s\n' "${scripts[@]}"
 

@@ -5,7 +5,7 @@ use crate::auth::WebhookCaller;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{JsonObject, typed};
 use crate::state::AppState;
-use crate::voice::wire::{VcaEvent, VssEvent};
+use crate::voice::wire::{VcaEvent, VcaReply, VssEvent};
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -46,9 +46,9 @@ fn kind_of(body: &Value, default: EventKind) -> EventKind {
     post,
     path = "/api/webhooks/vca",
     tag = "webhooks",
-    request_body(content = Object, description = "8x8's VCA event: {namespace, eventType: CALL_ACTION, payload: {eventId, sessionId, eventData: {dtmf}, clientActionId, ...}}"),
+    request_body(content = VcaEvent, description = "8x8's Voice Call Action event. The key may come as `eventData.dtmf`, `eventData` as a bare string, or a top-level `payload.dtmf`; null or absent means no input. Unknown fields are ignored."),
     responses(
-        (status = 200, description = "The next callflow: {clientActionId, callflow: [actions]}", body = Object),
+        (status = 200, description = "The next callflow, with the clientActionId 8x8 echoes back on the next VCA", body = VcaReply),
         (status = 400, description = "Malformed or non-object JSON", body = ErrorBody),
         (status = 401, description = "Missing or wrong Authorization", body = ErrorBody),
         (status = 413, description = "Body larger than 1 MiB", body = ErrorBody),
@@ -72,7 +72,7 @@ pub async fn vca(
     post,
     path = "/api/webhooks/vss",
     tag = "webhooks",
-    request_body(content = Object, description = "8x8's VSS event: {namespace, eventType: SESSION_SUMMARY, payload: {sessionId, sessionStatus, lastAction, errorDetails, details: {callA: {...}}}}"),
+    request_body(content = VssEvent, description = "8x8's Voice Session Summary event. Status spellings are normalised (NO ANSWER, CANCELLED); leg keys may be callA or CallA. Unknown fields are ignored."),
     responses(
         (status = 200, description = "Recorded", body = Ack),
         (status = 400, description = "Malformed or non-object JSON", body = ErrorBody),

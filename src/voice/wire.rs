@@ -4,6 +4,8 @@
 //! fields are ignored, enums are open, and every documented DTMF shape is accepted.
 
 use serde::{Deserialize, Serialize, Serializer};
+#[allow(unused_imports)] // `json!` is used by the OpenAPI examples.
+use serde_json::json;
 use serde_json::{Map, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -11,7 +13,7 @@ use serde_json::{Map, Value};
 // ---------------------------------------------------------------------------------------------
 
 /// One callflow action: `{"action": "...", "params": {...}}`; `hangup` has no params.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", content = "params", rename_all = "camelCase")]
 pub enum Action {
     MakeCall(MakeCallParams),
@@ -21,14 +23,14 @@ pub enum Action {
     Hangup,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MakeCallParams {
     pub source: String,
     pub destination: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SayParams {
     pub text: String,
@@ -38,7 +40,7 @@ pub struct SayParams {
 }
 
 /// Every parameter is sent explicitly: 8x8's own documents disagree on the defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SayAndCaptureParams {
     pub prompt_message: String,
@@ -55,7 +57,7 @@ pub struct SayAndCaptureParams {
     pub failure_message: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlayFileParams {
     pub file_url: String,
@@ -64,8 +66,9 @@ pub struct PlayFileParams {
 
 /// TTS speed, 0.5 to 2. Whole values are written as integers (`1`, not `1.0`) because OAS
 /// types `speed` as an integer and the original service sent `1`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = f64, example = 1)]
 pub struct Speed(pub f64);
 
 impl Speed {
@@ -99,7 +102,7 @@ pub struct CallflowRequest {
 }
 
 /// Our answer to a VCA webhook: the next actions, and the context 8x8 echoes back next time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VcaReply {
     pub client_action_id: String,
@@ -134,7 +137,7 @@ impl CallflowResponse {
 }
 
 /// A number that 8x8 sometimes sends as a string (`statusCode: "1001"`, A-19; `errorCode`, A-17).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum IntOrString {
     Int(i64),
@@ -164,7 +167,7 @@ impl std::fmt::Display for IntOrString {
 // ---------------------------------------------------------------------------------------------
 
 /// `{"namespace":"VOICE","eventType":"CALL_ACTION","payload":{...}}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VcaEvent {
     pub namespace: Option<String>,
@@ -172,7 +175,7 @@ pub struct VcaEvent {
     pub payload: VcaPayload,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VcaPayload {
     pub event_id: Option<String>,
@@ -184,9 +187,11 @@ pub struct VcaPayload {
     pub destination: Option<String>,
     /// Object (`{"dtmf": "1"}`), bare string, or absent/null (CONTRACT §3.4).
     #[serde(default)]
+    #[schema(value_type = Option<Object>, example = json!({"dtmf": "1"}))]
     pub event_data: Value,
     /// Legacy shape S4: `dtmf` directly in the payload.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub dtmf: Value,
     pub timestamp: Option<String>,
     pub client_action_id: Option<String>,
@@ -228,7 +233,7 @@ fn digits_of(value: &Value) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 
 /// `{"namespace":"VOICE","eventType":"SESSION_SUMMARY","payload":{...}}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VssEvent {
     pub namespace: Option<String>,
@@ -237,7 +242,7 @@ pub struct VssEvent {
     pub payload: VssPayload,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VssPayload {
     pub session_id: String,
@@ -251,10 +256,11 @@ pub struct VssPayload {
     pub error_details: Option<ErrorDetails>,
     /// Legs by name: `callA`, `CallA`, `callB`... (A-13: the case varies).
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub details: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetails {
     pub error_code: Option<IntOrString>,
