@@ -81,6 +81,15 @@ fn scheme_insensitive_eq(value: &[u8], expected: &[u8], scheme: &[u8]) -> bool {
     constant_time_eq(credentials, &expected[scheme.len()..])
 }
 
+/// The `Authorization` header's bytes, checked by `allows` against the state's credentials.
+fn authorize<S>(parts: &Parts, state: &S, allows: fn(&Credentials, Option<&[u8]>) -> bool) -> bool
+where
+    Credentials: FromRef<S>,
+{
+    let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    allows(&Credentials::from_ref(state), header)
+}
+
 /// Proof that the request carried the API's Basic credentials.
 pub struct ApiCaller;
 
@@ -92,9 +101,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let credentials = Credentials::from_ref(state);
-        let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
-        if credentials.allows_api(header) {
+        if authorize(parts, state, Credentials::allows_api) {
             Ok(ApiCaller)
         } else {
             Err(ApiError::Unauthorized { basic_realm: true })
@@ -113,9 +120,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let credentials = Credentials::from_ref(state);
-        let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
-        if credentials.allows_webhook(header) {
+        if authorize(parts, state, Credentials::allows_webhook) {
             Ok(WebhookCaller)
         } else {
             tracing::warn!("webhook refused: missing or wrong Authorization");

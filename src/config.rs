@@ -150,33 +150,9 @@ impl Settings {
         let port: u16 = reader
             .parsed("PORT", "a port number")
             .unwrap_or(DEFAULT_PORT);
-        let base_url = reader
-            .optional("EIGHT_X_EIGHT_BASE_URL")
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            reader.invalid.push((
-                "EIGHT_X_EIGHT_BASE_URL",
-                "must start with http:// or https://".to_owned(),
-            ));
-        }
+        let endpoint = reader.endpoint();
         let webhook_base_url = reader.optional("WEBHOOK_BASE_URL");
-        if let Some(url) = &webhook_base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            reader.invalid.push((
-                "WEBHOOK_BASE_URL",
-                "must start with http:// or https://".to_owned(),
-            ));
-        }
-        let connect_timeout = reader
-            .parsed::<u64>(
-                "EIGHT_X_EIGHT_CONNECT_TIMEOUT_MS",
-                "a number of milliseconds",
-            )
-            .unwrap_or(5_000);
-        let request_timeout = reader
-            .parsed::<u64>("EIGHT_X_EIGHT_TIMEOUT_MS", "a number of milliseconds")
-            .unwrap_or(15_000);
+        reader.check_http_url("WEBHOOK_BASE_URL", webhook_base_url.as_deref());
         let log_format = match reader.optional("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -231,13 +207,7 @@ impl Settings {
             {
                 Ok(Settings {
                     listen: SocketAddr::new(host, port),
-                    voice: VoiceClientSettings {
-                        base_url,
-                        api_key: SecretString::from(api_key),
-                        subaccount_id,
-                        connect_timeout: Duration::from_millis(connect_timeout),
-                        request_timeout: Duration::from_millis(request_timeout),
-                    },
+                    voice: endpoint.into_settings(api_key, subaccount_id),
                     outbound_number,
                     webhook_auth_token: SecretString::from(token),
                     webhook_base_url,
@@ -259,6 +229,25 @@ impl Settings {
     /// Reads the process environment (after `.env` was loaded by `main`).
     pub fn from_env(simulate: bool) -> Result<Settings, ConfigError> {
         Settings::from_lookup(|name| std::env::var(name).ok(), simulate)
+    }
+}
+
+/// The 8x8 endpoint settings, before the credentials are known to be present.
+struct Endpoint {
+    base_url: String,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+}
+
+impl Endpoint {
+    fn into_settings(self, api_key: String, subaccount_id: String) -> VoiceClientSettings {
+        VoiceClientSettings {
+            base_url: self.base_url,
+            api_key: SecretString::from(api_key),
+            subaccount_id,
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+        }
     }
 }
 
@@ -292,6 +281,37 @@ impl Reader<'_> {
                 self.invalid.push((name, format!("must be {what}")));
                 None
             }
+        }
+    }
+
+    fn check_http_url(&mut self, name: &'static str, url: Option<&str>) {
+        if let Some(url) = url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            self.invalid
+                .push((name, "must start with http:// or https://".to_owned()));
+        }
+    }
+
+    /// Where 8x8 is and how long to wait for it: shared by serving and registering.
+    fn endpoint(&mut self) -> Endpoint {
+        let base_url = self
+            .optional("EIGHT_X_EIGHT_BASE_URL")
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        self.check_http_url("EIGHT_X_EIGHT_BASE_URL", Some(&base_url));
+        let connect_ms = self
+            .parsed::<u64>(
+                "EIGHT_X_EIGHT_CONNECT_TIMEOUT_MS",
+                "a number of milliseconds",
+            )
+            .unwrap_or(5_000);
+        let request_ms = self
+            .parsed::<u64>("EIGHT_X_EIGHT_TIMEOUT_MS", "a number of milliseconds")
+            .unwrap_or(15_000);
+        Endpoint {
+            base_url,
+            connect_timeout: Duration::from_millis(connect_ms),
+            request_timeout: Duration::from_millis(request_ms),
         }
     }
 
@@ -447,26 +467,8 @@ impl RegistrationSettings {
         let subaccount_id = reader.required("EIGHT_X_EIGHT_SUBACCOUNT_ID", None);
         let token = reader.required("WEBHOOK_AUTH_TOKEN", None);
         let webhook_base_url = reader.required("WEBHOOK_BASE_URL", None);
-        if let Some(url) = &webhook_base_url
-            && !url.starts_with("https://")
-            && !url.starts_with("http://")
-        {
-            reader
-                .invalid
-                .push(("WEBHOOK_BASE_URL", "must start with https://".to_owned()));
-        }
-        let base_url = reader
-            .optional("EIGHT_X_EIGHT_BASE_URL")
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let connect_timeout = reader
-            .parsed::<u64>(
-                "EIGHT_X_EIGHT_CONNECT_TIMEOUT_MS",
-                "a number of milliseconds",
-            )
-            .unwrap_or(5_000);
-        let request_timeout = reader
-            .parsed::<u64>("EIGHT_X_EIGHT_TIMEOUT_MS", "a number of milliseconds")
-            .unwrap_or(15_000);
+        reader.check_http_url("WEBHOOK_BASE_URL", webhook_base_url.as_deref());
+        let endpoint = reader.endpoint();
         let Reader {
             missing, invalid, ..
         } = reader;
@@ -475,13 +477,7 @@ impl RegistrationSettings {
                 if invalid.is_empty() =>
             {
                 Ok(RegistrationSettings {
-                    voice: VoiceClientSettings {
-                        base_url,
-                        api_key: SecretString::from(api_key),
-                        subaccount_id,
-                        connect_timeout: Duration::from_millis(connect_timeout),
-                        request_timeout: Duration::from_millis(request_timeout),
-                    },
+                    voice: endpoint.into_settings(api_key, subaccount_id),
                     webhook_base_url,
                     webhook_auth_token: SecretString::from(token),
                 })

@@ -204,7 +204,7 @@ impl TestApp {
 
     /// Waits until 8x8's session summary has been recorded for the call.
     pub async fn finished_call(&self, session_id: &str) -> Value {
-        wait_for_summary(&self.client, &self.address, session_id).await
+        wait_for_summary(&self.client, &self.address, TOKEN, session_id).await
     }
 
     pub async fn post_webhook(
@@ -236,12 +236,17 @@ impl TestApp {
 
 /// Polls `GET /api/calls/{id}` until the session summary is recorded (the simulator plays the
 /// call out asynchronously); gives up after 15 s.
-pub async fn wait_for_summary(client: &reqwest::Client, address: &str, session_id: &str) -> Value {
+pub async fn wait_for_summary(
+    client: &reqwest::Client,
+    address: &str,
+    token: &str,
+    session_id: &str,
+) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let call: Value = client
             .get(format!("{address}/api/calls/{session_id}"))
-            .header("Authorization", basic("admin", TOKEN))
+            .header("Authorization", basic("admin", token))
             .send()
             .await
             .unwrap()

@@ -1,11 +1,10 @@
 //! The logs of a real process never contain a token, an API key, an Authorization header or a
 //! full phone number, even at debug level.
 
-use crate::helpers::basic;
+use crate::helpers::{basic, wait_for_summary};
 use crate::process;
 use base64::Engine;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 const TOKEN: &str = "tok-SECRET-4242xyz";
 const API_KEY: &str = "key-SECRET-9393abc";
@@ -50,7 +49,7 @@ async fn no_secret_or_full_phone_number_is_ever_logged() {
         sessions.push(answer["data"]["sessionId"].as_str().unwrap().to_owned());
     }
     for session_id in &sessions {
-        wait_for_summary(&client, &running.address, session_id).await;
+        wait_for_summary(&client, &running.address, TOKEN, session_id).await;
     }
     // Refused requests are logged too: a wrong token and a forged webhook.
     client
@@ -90,24 +89,4 @@ async fn no_secret_or_full_phone_number_is_ever_logged() {
     // The logs are not empty: the calls were logged, with masked numbers.
     assert!(output.contains("+65****4561"), "{output}");
     assert!(output.contains("\"message\":\"VCA applied\""), "{output}");
-}
-
-async fn wait_for_summary(client: &reqwest::Client, address: &str, session_id: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let call: Value = client
-            .get(format!("{address}/api/calls/{session_id}"))
-            .header("Authorization", basic("admin", TOKEN))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if !call["session"].is_null() {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{call}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
