@@ -10,6 +10,7 @@ use callconfirm::voice::simulator::{
     Simulator, SimulatorConfig, SimulatorTiming, parse_customer_scripts,
 };
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -25,8 +26,10 @@ async fn main() -> ExitCode {
     };
     // The one-shot commands print their result on stdout; their logs go to stderr.
     match cli.command {
-        None | Some(Command::Simulator(_)) => telemetry::init(log_format, std::io::stdout),
-        Some(_) => telemetry::init(log_format, std::io::stderr),
+        None | Some(Command::Simulator(_)) => {
+            telemetry::init(log_format, std::io::stdout, std::io::stdout().is_terminal())
+        }
+        Some(_) => telemetry::init(log_format, std::io::stderr, std::io::stderr().is_terminal()),
     }
 
     let outcome = match cli.command {

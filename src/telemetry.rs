@@ -10,8 +10,9 @@ use tracing_subscriber::fmt::MakeWriter;
 /// The filter when `RUST_LOG` is unset: our own events at info, noisy dependencies at warn.
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn,hyper=warn,reqwest=warn";
 
-/// Installs the global subscriber writing to `writer` (stdout in production).
-pub fn init<W>(format: LogFormat, writer: W)
+/// Installs the global subscriber writing to `writer` (stdout in production). Colours only
+/// when `colours` (the output is a terminal): escape codes in files and `docker logs` are noise.
+pub fn init<W>(format: LogFormat, writer: W, colours: bool)
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
@@ -20,6 +21,7 @@ where
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
+        .with_ansi(colours)
         .with_target(false);
     // A second init (tests that build several apps) keeps the first subscriber.
     let _ = match format {
