@@ -61,6 +61,9 @@ pub enum ApiError {
     Voice(#[from] VoiceError),
     #[error("database unavailable: {0}")]
     Store(#[from] StoreError),
+    /// A bug: never a client's mistake, never 8x8's.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -82,6 +85,7 @@ impl ApiError {
             ApiError::Voice(VoiceError::Timeout(_)) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Voice(_) => StatusCode::BAD_GATEWAY,
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -145,6 +149,11 @@ impl ApiError {
                 "the call store could not be reached; nothing was changed".to_owned(),
                 vec![],
             ),
+            ApiError::Internal(_) => (
+                "internal error",
+                "an unexpected error occurred; it has been logged".to_owned(),
+                vec![],
+            ),
         };
         ErrorBody {
             success: false,
@@ -162,6 +171,7 @@ impl IntoResponse for ApiError {
             // Logged once here, at the boundary; the client gets no internal detail.
             ApiError::Store(cause) => tracing::error!(error = %cause, "store failure"),
             ApiError::Voice(cause) => tracing::warn!(error = %cause, "8x8 failure"),
+            ApiError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
             _ => tracing::debug!(status = status.as_u16(), error = %self, "request refused"),
         }
         let mut response = (status, axum::Json(self.body())).into_response();

@@ -57,18 +57,17 @@ impl CallService {
         tokio::spawn(async move {
             match idempotency_key {
                 None => {
-                    service
-                        .place_with_id(Uuid::now_v7(), prepared, Utc::now())
-                        .await
+                    let (call_id, now) = (Uuid::now_v7(), Utc::now());
+                    service.write_call(call_id, &prepared, now).await?;
+                    service.dial(call_id, prepared, now).await
                 }
                 Some(key) => service.place_once(key, prepared).await,
             }
         })
         .await
         .unwrap_or_else(|join_error| {
-            tracing::error!(error = %join_error, "the placement task failed");
-            Err(ApiError::Store(crate::store::StoreError::Database(
-                "placement task failed".into(),
+            Err(ApiError::Internal(format!(
+                "the placement task failed: {join_error}"
             )))
         })
     }
@@ -120,16 +119,18 @@ impl CallService {
                 .await?;
             match claim {
                 IdempotencyClaim::Claimed => {
-                    let answer = match self.place_with_id(call_id, prepared, now).await {
-                        Ok(answer) => answer,
-                        Err(ApiError::Store(error)) => {
-                            // Nothing reached 8x8 unless the call row was written; a store
-                            // failure leaves the key free so the client can retry.
-                            self.store.release_idempotency_key(&key).await.ok();
-                            return Err(ApiError::Store(error));
-                        }
-                        Err(other) => CallAnswer::from(other),
-                    };
+                    // Nothing can reach 8x8 before the call row is written: if that fails,
+                    // the key is freed so that the client may simply retry.
+                    if let Err(error) = self.write_call(call_id, &prepared, now).await {
+                        self.store.release_idempotency_key(&key).await.ok();
+                        return Err(error);
+                    }
+                    // From here on 8x8 may have been asked: whatever happens, the key keeps
+                    // this answer, so that a retry can never dial a second time.
+                    let answer = self
+                        .dial(call_id, prepared, now)
+                        .await
+                        .unwrap_or_else(CallAnswer::from);
                     self.store
                         .complete_idempotency_key(
                             &key,
@@ -172,13 +173,13 @@ impl CallService {
         }
     }
 
-    /// Writes the call row, asks 8x8, records the answer, caches the live session.
-    async fn place_with_id(
+    /// Writes the call row in status `placing`, before 8x8 is asked.
+    async fn write_call(
         &self,
         call_id: Uuid,
-        prepared: Prepared,
+        prepared: &Prepared,
         now: DateTime<Utc>,
-    ) -> Result<CallAnswer, ApiError> {
+    ) -> Result<(), ApiError> {
         let Prepared {
             request, script, ..
         } = prepared;
@@ -196,6 +197,19 @@ impl CallService {
                 placing_deadline: now + budget,
             })
             .await?;
+        Ok(())
+    }
+
+    /// Asks 8x8 to place the written call, records its answer, caches the live session.
+    async fn dial(
+        &self,
+        call_id: Uuid,
+        prepared: Prepared,
+        now: DateTime<Utc>,
+    ) -> Result<CallAnswer, ApiError> {
+        let Prepared {
+            request, script, ..
+        } = prepared;
         tracing::info!(
             call_id = %call_id,
             order_id = %request.order_id,
