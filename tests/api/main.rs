@@ -6,6 +6,7 @@ mod behaviours;
 mod catalog;
 mod databases;
 mod deployment;
+mod durability;
 mod fixtures;
 mod helpers;
 mod logs;
