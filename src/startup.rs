@@ -149,6 +149,12 @@ impl Application {
             .unwrap_or_default()
     }
 
+    /// The use cases this application serves, shared with its handlers: lets a test (or an
+    /// embedding program) look inside, e.g. at how many live sessions are cached.
+    pub fn calls(&self) -> Arc<CallService> {
+        Arc::clone(&self.state.calls)
+    }
+
     /// The simulator's base URL in `--simulate` mode.
     pub fn simulator_url(&self) -> Option<String> {
         self.simulator.as_ref().map(SimulatorHandle::base_url)

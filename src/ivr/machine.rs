@@ -166,10 +166,11 @@ pub fn on_keys(
     };
 
     // The call is already over on 8x8's side (its summary came first): the key still counts
-    // when it is a decision, otherwise the summary's verdict stands.
+    // when it is a decision, otherwise the summary's verdict stands. The step is left where
+    // the key took the customer: 8x8 may still deliver a later VCA of the same call (a wrong
+    // key, then 1) whose decision must count too.
     if state.summary_received && !next.status.is_customer_decision() {
         next.status = CallStatus::NoResponse;
-        next.step = MenuStep::Done;
     }
 
     let reply = reply_for(script, &next, effect);
@@ -223,7 +224,7 @@ fn reply_for(script: &CallScript, next: &IvrState, effect: Effect) -> VcaReply {
             ],
         },
         Effect::AskedToConfirmCancel | Effect::Repeated | Effect::Reprompted => {
-            if next.step == MenuStep::Done {
+            if next.step == MenuStep::Done || next.summary_received {
                 // The summary already ended the call: nobody is listening any more.
                 hangup_only(script)
             } else {
@@ -573,5 +574,33 @@ mod tests {
             serde_json::to_value(&wrong.reply).unwrap(),
             json!({"clientActionId": "A1_20250420_1930_Acme", "callflow": [{"action": "hangup"}]})
         );
+    }
+
+    #[test]
+    fn a_wrong_key_then_one_both_arriving_after_the_summary_confirm() {
+        let script = script(MenuOptions::default());
+        let ended = on_summary(&IvrState::placed(), SummaryFacts { answered: true });
+        let wrong = on_keys(&script, &ended, Some("7"), None);
+        assert_eq!(wrong.effect, Effect::Reprompted);
+        assert_eq!(wrong.state.status, CallStatus::NoResponse);
+        let decision = on_keys(
+            &script,
+            &wrong.state,
+            Some("1"),
+            Some("A1_20250420_1930_Acme.main.2"),
+        );
+        assert_eq!(decision.effect, Effect::Confirmed);
+        assert_eq!(decision.state.status, CallStatus::Confirmed);
+        assert_eq!(decision.state.digits, "71");
+        // Out of re-prompts, a last wrong key after the summary ends the script.
+        let gave_up = on_keys(
+            &script,
+            &wrong.state,
+            Some("7"),
+            Some("A1_20250420_1930_Acme.main.2"),
+        );
+        assert_eq!(gave_up.effect, Effect::GaveUp);
+        assert_eq!(gave_up.state.status, CallStatus::NoResponse);
+        assert_eq!(gave_up.state.step, MenuStep::Done);
     }
 }

@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -116,6 +116,10 @@ pub async fn get_call(
     Path(id): Path<String>,
 ) -> Result<Json<CallView>, ApiError> {
     let store = &state.calls.store;
+    // No call has a NUL in its ids, and PostgreSQL fails a query that compares one.
+    if id.contains('\0') {
+        return Err(ApiError::NotFound(format!("call {}", id.escape_default())));
+    }
     let mut record = store.call_by_session(&id).await?;
     if record.is_none()
         && let Ok(call_id) = id.parse::<Uuid>()
@@ -194,6 +198,11 @@ fn parse_query(params: &HashMap<String, String>) -> Result<CallQuery, Vec<FieldE
                     ),
                 )),
             },
+            // PostgreSQL cannot compare text holding NUL (it fails the query): refuse it here.
+            "orderId" if value.contains('\0') => errors.push(FieldError::new(
+                "orderId",
+                "must not contain NUL characters",
+            )),
             "orderId" => query.order_id = Some(value.clone()),
             "from" | "to" => match DateTime::parse_from_rfc3339(value) {
                 Ok(at) if name == "from" => query.created_from = Some(at.to_utc()),
@@ -236,11 +245,15 @@ pub fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}.{}", created_at.timestamp_micros(), id))
 }
 
+/// The cursor, if it could be one of ours: calls are created in years 0 to 9999, and a forged
+/// instant outside them would reach PostgreSQL, which cannot hold every one (a 5xx).
 pub fn decode_cursor(raw: &str) -> Option<Cursor> {
     let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
     let (micros, id) = decoded.split_once('.')?;
+    let created_at = DateTime::from_timestamp_micros(micros.parse().ok()?)
+        .filter(|at| (0..=9999).contains(&at.year()))?;
     Some(Cursor {
-        created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        created_at,
         id: id.parse().ok()?,
     })
 }
@@ -258,6 +271,8 @@ mod tests {
             Some(Cursor { created_at: at, id })
         );
         assert_eq!(decode_cursor("not-a-cursor"), None);
+        let year_10000 = DateTime::from_timestamp(253_402_300_800, 0).unwrap();
+        assert_eq!(decode_cursor(&encode_cursor(year_10000, id)), None);
     }
 
     #[test]

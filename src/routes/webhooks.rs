@@ -5,7 +5,7 @@ use crate::auth::WebhookCaller;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{JsonObject, typed};
 use crate::state::AppState;
-use crate::voice::wire::{VcaEvent, VcaReply, VssEvent};
+use crate::voice::wire::{VcaEvent, VcaPayload, VcaReply, VssEvent, extract_dtmf};
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -105,6 +105,32 @@ fn bounded(field: &str, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The most keys one VCA may carry. Our captures ask for one key at a time (`maxDigits` 1);
+/// the store keeps at most this many per timeline entry, and refuses more with an error that
+/// would otherwise surface as a 503 for what is bad input.
+const MAX_DTMF: usize = 64;
+
+fn bounded_dtmf(payload: &VcaPayload) -> Result<(), ApiError> {
+    let Some(keys) = payload.dtmf() else {
+        return Ok(());
+    };
+    if keys.chars().count() <= MAX_DTMF {
+        return Ok(());
+    }
+    // Name the field the keys were read from (CONTRACT §3.4: three shapes).
+    let field = if extract_dtmf(&payload.event_data, &Value::Null).is_none() {
+        "payload.dtmf"
+    } else if payload.event_data.is_object() {
+        "payload.eventData.dtmf"
+    } else {
+        "payload.eventData"
+    };
+    Err(ApiError::invalid(
+        field,
+        format!("must be at most {MAX_DTMF} keys"),
+    ))
+}
+
 async fn dispatch(
     state: &AppState,
     body: Value,
@@ -117,6 +143,7 @@ async fn dispatch(
             if let Some(event_id) = &event.payload.event_id {
                 bounded("payload.eventId", event_id)?;
             }
+            bounded_dtmf(&event.payload)?;
             Ok(Json(state.calls.answer_vca(&event, body).await?))
         }
         EventKind::SessionSummary => {

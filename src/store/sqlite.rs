@@ -101,8 +101,18 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
 }
 
 /// The text form of a timestamp: fixed width, UTC, microseconds (finer parts truncated).
+///
+/// Only years 0000 to 9999 are fixed width: `%Y` writes others with a sign and more digits
+/// (`+262142-...`), which sorts before `2026-...` and would turn every comparison around. Such
+/// instants only ever arrive as bounds (the startup sweep's "any deadline" is
+/// `DateTime::MAX_UTC`, a filter's `to` may be past 9999 once converted to UTC), so they are
+/// clamped to the ends of that range, where they compare the same against every stored time.
 fn ts(at: DateTime<Utc>) -> String {
-    micros(at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    match chrono::Datelike::year(&at) {
+        ..0 => "0000-01-01T00:00:00.000000Z".to_owned(),
+        10_000.. => "9999-12-31T23:59:59.999999Z".to_owned(),
+        _ => micros(at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+    }
 }
 
 fn parse_ts(text: &str, column: &str) -> Result<DateTime<Utc>, String> {

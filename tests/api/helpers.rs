@@ -1,5 +1,6 @@
 //! Spawning the real application and the real 8x8 simulator on random loopback ports.
 
+use callconfirm::calls::CallService;
 use callconfirm::config::Settings;
 use callconfirm::registration;
 use callconfirm::startup::Application;
@@ -9,6 +10,7 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -72,6 +74,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub simulator: TestSimulator,
     pub database_url: String,
+    /// The application's use cases, for looking inside (e.g. its live-session cache).
+    pub calls: Arc<CallService>,
     stop: CancellationToken,
 }
 
@@ -109,6 +113,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let settings = Settings::from_lookup(|name| env.get(name).cloned(), false).unwrap();
     let application = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", application.port());
+    let calls = application.calls();
     let stop = CancellationToken::new();
     tokio::spawn(application.run_until_stopped(stop.clone()));
 
@@ -123,6 +128,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         client: reqwest::Client::new(),
         simulator,
         database_url,
+        calls,
         stop,
     }
 }

@@ -7,6 +7,7 @@ mod catalog;
 mod databases;
 mod deployment;
 mod docs;
+mod durability;
 mod fixtures;
 mod helpers;
 mod logs;
