@@ -911,7 +911,7 @@ async fn listing_calls(database_url: String) {
         oldest_first.push(api.place(&body).await);
     }
     for ((session_id, _), (_, _, status)) in oldest_first.iter().zip(placed) {
-        let call = wait_for_summary(&api.client, &api.address, session_id).await;
+        let call = wait_for_summary(&api.client, &api.address, TOKEN, session_id).await;
         assert_eq!(call["status"], status, "{call}");
     }
     let ids_where = |keep: &dyn Fn(&(&str, &str, &str)) -> bool| -> Vec<String> {
