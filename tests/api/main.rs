@@ -12,6 +12,7 @@ mod logs;
 mod make_call;
 mod process;
 mod registration;
+mod scripts;
 mod simulator;
 mod store;
 mod upstream;
