@@ -219,7 +219,7 @@ impl<'a> Fields<'a> {
             return Some(instant);
         }
         // A local time without offset is only meaningful in the appointment's zone.
-        let zone = time_zone.and_then(|name| name.parse::<chrono_tz::Tz>().ok());
+        let zone = time_zone.and_then(parse_time_zone);
         match (parse_naive(raw), zone) {
             (Some(local), Some(zone)) => match zone.from_local_datetime(&local) {
                 LocalResult::Single(instant) => Some(instant.fixed_offset()),
@@ -235,11 +235,13 @@ impl<'a> Fields<'a> {
                 }
             },
             (Some(_), None) if time_zone.is_some() => {
-                // The unknown zone itself is reported by the script renderer under timeZone.
+                // The script renderer, which names an unknown zone otherwise, never runs for
+                // a request that fails here: name it now.
                 self.error(
                     "appointmentTime",
                     "has no UTC offset and timeZone is not a known zone",
                 );
+                self.error("timeZone", unknown_time_zone(time_zone.unwrap_or_default()));
                 None
             }
             _ => {
@@ -252,6 +254,23 @@ impl<'a> Fields<'a> {
             }
         }
     }
+}
+
+/// An IANA zone name, exactly or ignoring case (`america/new_york`): the one lookup for both
+/// reading a local `appointmentTime` and speaking the appointment, so they never disagree.
+pub fn parse_time_zone(raw: &str) -> Option<chrono_tz::Tz> {
+    let raw = raw.trim();
+    raw.parse::<chrono_tz::Tz>().ok().or_else(|| {
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|tz| tz.name().eq_ignore_ascii_case(raw))
+            .copied()
+    })
+}
+
+/// What a request is told about a zone [`parse_time_zone`] does not know.
+pub fn unknown_time_zone(raw: &str) -> String {
+    format!("unknown time zone {raw:?}; use an IANA name such as America/New_York")
 }
 
 fn parse_with_offset(raw: &str) -> Option<DateTime<FixedOffset>> {
@@ -374,6 +393,41 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(errors[0].field, "appointmentTime");
+    }
+
+    #[test]
+    fn a_local_time_is_resolved_in_a_zone_named_in_any_case() {
+        let request = parse(json!({
+            "orderId": "A1", "customerPhone": "6591234567", "businessName": "Acme",
+            "appointmentTime": "2025-07-01T09:00", "timeZone": "america/chicago"
+        }))
+        .unwrap();
+        assert_eq!(
+            request.appointment.to_rfc3339(),
+            "2025-07-01T09:00:00-05:00"
+        );
+    }
+
+    #[test]
+    fn a_local_time_in_an_unknown_zone_names_both_fields() {
+        let errors = parse(json!({
+            "orderId": "A1", "customerPhone": "6591234567", "businessName": "Acme",
+            "appointmentTime": "2025-07-01T09:00", "timeZone": "Mars/Olympus"
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                FieldError::new(
+                    "appointmentTime",
+                    "has no UTC offset and timeZone is not a known zone"
+                ),
+                FieldError::new(
+                    "timeZone",
+                    "unknown time zone \"Mars/Olympus\"; use an IANA name such as America/New_York"
+                ),
+            ]
+        );
     }
 
     #[test]

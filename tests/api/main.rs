@@ -14,6 +14,7 @@ mod logs;
 mod make_call;
 mod process;
 mod registration;
+mod scripts;
 mod simulator;
 mod store;
 mod upstream;

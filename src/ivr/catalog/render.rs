@@ -7,13 +7,13 @@ use super::limits;
 use super::pattern::Placeholder;
 use super::spec::TextKey;
 use super::template::Template;
+use crate::domain::appointment::{parse_time_zone, unknown_time_zone};
 use crate::domain::text::tts_safe;
 use crate::error::FieldError;
 use crate::ivr::languages::{DEFAULT_LANGUAGE, Language};
 use crate::ivr::script::{CallScript, MenuOptions, ScriptTexts};
 use crate::ivr::wording;
 use chrono::{DateTime, FixedOffset};
-use chrono_tz::Tz;
 use std::collections::BTreeSet;
 
 /// The values a call's texts speak, already worded in the call's language.
@@ -112,17 +112,6 @@ fn missing(
         .collect()
 }
 
-/// An IANA zone name, exactly or ignoring case (`america/new_york`).
-fn time_zone(raw: &str) -> Option<Tz> {
-    let raw = raw.trim();
-    raw.parse::<Tz>().ok().or_else(|| {
-        chrono_tz::TZ_VARIANTS
-            .iter()
-            .find(|tz| tz.name().eq_ignore_ascii_case(raw))
-            .copied()
-    })
-}
-
 /// A name as it will be spoken: TTS-safe (the service already made it so; doing it again
 /// here is cheap and means no brace or markup can ever reach 8x8), `None` when empty.
 fn spoken_name(raw: Option<&str>) -> Option<String> {
@@ -198,13 +187,10 @@ pub fn script(catalog: &Inner, request: &ScriptRequest<'_>) -> Result<CallScript
     // clientActionId below uses the same local time, so the two always agree.
     let local: Option<DateTime<FixedOffset>> = match request.time_zone {
         None => Some(request.appointment),
-        Some(raw) => match time_zone(raw) {
+        Some(raw) => match parse_time_zone(raw) {
             Some(zone) => Some(request.appointment.with_timezone(&zone).fixed_offset()),
             None => {
-                errors.push(FieldError::new(
-                    "timeZone",
-                    format!("unknown time zone {raw:?}; use an IANA name such as America/New_York"),
-                ));
+                errors.push(FieldError::new("timeZone", unknown_time_zone(raw)));
                 None
             }
         },
