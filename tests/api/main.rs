@@ -7,6 +7,7 @@ mod catalog;
 mod databases;
 mod deployment;
 mod fixtures;
+mod group_commit;
 mod helpers;
 mod logs;
 mod make_call;
