@@ -261,7 +261,8 @@ async fn apply_chunk(
         let entry = change.entry.as_ref();
         // In the order the `?` appear in `change_sql`.
         query = query
-            // 1. duplicate?
+            // 1. known key? existing call?
+            .bind(&change.call_id)
             .bind(&change.key)
             // 2. the versioned update
             .bind(change.status)
@@ -292,9 +293,7 @@ async fn apply_chunk(
             .bind(entry.map(|e| e.event.as_str()))
             .bind(entry.and_then(|e| e.effect.as_deref()))
             .bind(entry.and_then(|e| e.digits.as_deref()))
-            .bind(entry.is_some())
-            // 5. missing?
-            .bind(&change.call_id);
+            .bind(entry.is_some());
     }
     let rows = query.fetch_all(&mut **tx).await?;
     let mut fates: Vec<Fate> = chunk.iter().map(|_| Fate::default()).collect();
@@ -348,9 +347,13 @@ fn read_fate(row: &SqliteRow, fates: &mut [Fate]) -> Result<(), sqlx::Error> {
         .and_then(|index| fates.get_mut(index))
         .ok_or_else(|| sqlx::Error::Protocol(format!("a row names change {index}")))?;
     match row.try_get::<&str, _>("fate")? {
-        "duplicate" => fate.duplicate = Some(row.try_get("value")?),
+        "seen" => {
+            if row.try_get::<bool, _>("duplicate")? {
+                fate.duplicate = Some(row.try_get("value")?);
+            }
+            fate.missing = !row.try_get::<bool, _>("call_exists")?;
+        }
         "applied" => fate.applied = Some(row.try_get("value")?),
-        "missing" => fate.missing = true,
         other => return Err(sqlx::Error::Protocol(format!("unknown fate {other}"))),
     }
     Ok(())
@@ -364,23 +367,24 @@ static CHUNK_SQL: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The statements of change `n` of a command. Every row they return names the change and
-/// its fate:
-/// 1. `duplicate`, with the stored reply, if the webhook's key was recorded before;
+/// The statements of change `n` of a command; every row they return names the change:
+/// 1. always one row (`seen`): whether the webhook's key was recorded before (`duplicate`,
+///    with the stored reply as `value`) and whether the call exists (`call_exists`);
 /// 2. the versioned update, only if the key is new: `applied` with the new version (no row
 ///    if the version no longer holds: a conflict, and nothing below writes);
 /// 3. the webhook row, only if (2) updated the call (`changes()` counts the rows of the
 ///    statement completed just before);
-/// 4. the timeline entry, if there is one and (3) inserted;
-/// 5. `missing` if the call does not exist.
+/// 4. the timeline entry, if there is one and (3) inserted.
 ///
 /// Parameters are positional `?`, bound in the order they appear (see [`apply_chunk`]):
 /// sqlx numbers them across the statements of a command, and numbered `?NNN` parameters
 /// would not survive that.
 fn change_sql(n: usize) -> String {
     format!(
-        "SELECT {n} AS change, 'duplicate' AS fate, reply AS value \
-           FROM webhook_events WHERE key = ?;\n\
+        "SELECT {n} AS change, 'seen' AS fate, known.reply AS value, \
+           known.key IS NOT NULL AS duplicate, \
+           EXISTS (SELECT 1 FROM calls WHERE id = ?) AS call_exists \
+           FROM (SELECT 1) LEFT JOIN webhook_events AS known ON known.key = ?;\n\
          UPDATE calls SET status = ?, step = ?, prompts_played = ?, reprompts = ?, repeats = ?, \
            digits = ?, summary_received = ?, outcome = COALESCE(?, outcome), \
            version = version + 1, updated_at = ? \
@@ -390,8 +394,6 @@ fn change_sql(n: usize) -> String {
          INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
            SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1;\n\
          INSERT INTO call_timeline (call_id, at, from_status, to_status, event, effect, digits) \
-           SELECT ?, ?, ?, ?, ?, ?, ? WHERE ? AND changes() = 1;\n\
-         SELECT {n} AS change, 'missing' AS fate, NULL AS value \
-           WHERE NOT EXISTS (SELECT 1 FROM calls WHERE id = ?)"
+           SELECT ?, ?, ?, ?, ?, ?, ? WHERE ? AND changes() = 1"
     )
 }
