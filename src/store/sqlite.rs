@@ -1,6 +1,7 @@
 //! SQLite implementation of the store (the embedded default): one writer connection that
 //! every write transaction goes through (`BEGIN IMMEDIATE`), a few reader connections (WAL lets
-//! them read while the writer writes), and the schema in `migrations/sqlite`.
+//! them read while the writer writes), and the schema in `migrations/sqlite`. Webhooks' state
+//! changes are committed in batches by one writer task (`sqlite_writer`, group commit).
 //!
 //! Encodings (see the migration): ids are lower-case hyphenated UUID text, timestamps are
 //! fixed-width ISO-8601 UTC text with microseconds (`2026-11-25T09:30:00.123456Z`, so text
