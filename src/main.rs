@@ -34,7 +34,7 @@ async fn main() -> ExitCode {
 
     let outcome = match cli.command {
         None => serve(cli.simulate).await,
-        Some(Command::Simulator(args)) => simulator(args).await,
+        Some(Command::Simulator(args)) => simulator(*args).await,
         Some(Command::RegisterWebhooks { dry_run }) => register_webhooks(dry_run).await,
         Some(Command::Healthcheck { url }) => healthcheck(url).await,
         Some(Command::Openapi) => {
@@ -67,7 +67,7 @@ async fn serve(simulate: bool) -> Result<(), String> {
 
 async fn simulator(args: SimulatorArgs) -> Result<(), String> {
     let mut config = SimulatorConfig::new(args.api_key, args.subaccount);
-    config.timing = match args.timing.as_str() {
+    let preset = match args.timing.as_str() {
         "instant" => SimulatorTiming::instant(),
         "realistic" => SimulatorTiming::realistic(),
         other => {
@@ -76,6 +76,7 @@ async fn simulator(args: SimulatorArgs) -> Result<(), String> {
             ));
         }
     };
+    config.timing = args.delays.apply(preset);
     if let Some(spec) = &args.customers {
         config.customers = parse_customer_scripts(spec).map_err(|e| format!("--customers: {e}"))?;
     }

@@ -40,6 +40,9 @@ impl CallService {
             return Ok(serde_json::to_value(self.catalog.unknown_session_reply())
                 .expect("a callflow serializes"));
         };
+        // The event and the reply move into the change and back out of it, rather than
+        // being cloned: they are the biggest values of the hot path.
+        let mut event = raw;
         for _ in 0..MAX_ATTEMPTS {
             let decision = machine::on_keys(
                 &live.script,
@@ -49,7 +52,7 @@ impl CallService {
             );
             let reply = serde_json::to_value(&decision.reply).expect("a callflow serializes");
             let now = Utc::now();
-            let change = StateChange {
+            let mut change = StateChange {
                 call_id: live.call_id,
                 expected_version: live.version,
                 webhook: WebhookRecord {
@@ -57,11 +60,9 @@ impl CallService {
                     kind: WebhookKind::Vca,
                     session_id: session_id.to_owned(),
                     received_at: now,
-                    event: raw.clone(),
-                    reply: Some(reply.clone()),
+                    event,
+                    reply: Some(reply),
                 },
-                state: decision.state.clone(),
-                outcome: None,
                 timeline: decision.effect.changes_state().then(|| TimelineEntry {
                     at: now,
                     from: Some(live.state.status),
@@ -70,6 +71,8 @@ impl CallService {
                     effect: Some(decision.effect.as_str().into()),
                     digits: dtmf.clone(),
                 }),
+                state: decision.state,
+                outcome: None,
             };
             match self.store.apply_change(&change).await? {
                 ApplyResult::Applied { version } => {
@@ -77,13 +80,14 @@ impl CallService {
                         session_id,
                         order_id = %live.order_id,
                         from = %live.state.status,
-                        to = %decision.state.status,
+                        to = %change.state.status,
                         effect = decision.effect.as_str(),
                         "VCA applied"
                     );
+                    let reply = change.webhook.reply.take().unwrap_or_default();
                     let next = LiveSession {
                         version,
-                        state: decision.state,
+                        state: change.state,
                         ..live
                     };
                     self.sessions.remember(session_id, &next);
@@ -94,6 +98,7 @@ impl CallService {
                     return Ok(reply.unwrap_or(reply_for_lost_answer(&live)));
                 }
                 ApplyResult::Conflict => {
+                    event = std::mem::take(&mut change.webhook.event);
                     live = match self.sessions.reload(session_id).await? {
                         Some(fresh) => fresh,
                         None => return Err(vanished(session_id)),
@@ -119,10 +124,11 @@ impl CallService {
             answered: customer_answered(payload),
         };
         let outcome = SessionOutcome::from_summary(payload);
+        let mut event = raw;
         for _ in 0..MAX_ATTEMPTS {
             let state = machine::on_summary(&live.state, facts);
             let now = Utc::now();
-            let change = StateChange {
+            let mut change = StateChange {
                 call_id: live.call_id,
                 expected_version: live.version,
                 webhook: WebhookRecord {
@@ -130,7 +136,7 @@ impl CallService {
                     kind: WebhookKind::Vss,
                     session_id: session_id.to_owned(),
                     received_at: now,
-                    event: raw.clone(),
+                    event,
                     reply: None,
                 },
                 state: state.clone(),
@@ -169,6 +175,7 @@ impl CallService {
                     return Ok(());
                 }
                 ApplyResult::Conflict => {
+                    event = std::mem::take(&mut change.webhook.event);
                     live = match self.sessions.reload(session_id).await? {
                         Some(fresh) => fresh,
                         None => return Err(vanished(session_id)),

@@ -20,6 +20,7 @@ use uuid::Uuid;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+mod sqlite_writer;
 
 /// The failure [`Store::mark_in_doubt`] records on a call whose placing was interrupted.
 pub const STOPPED_BEFORE_ANSWER: &str = "the process stopped before 8x8's answer was stored";

@@ -1,6 +1,7 @@
 //! SQLite implementation of the store (the embedded default): one writer connection that
 //! every write transaction goes through (`BEGIN IMMEDIATE`), a few reader connections (WAL lets
-//! them read while the writer writes), and the schema in `migrations/sqlite`.
+//! them read while the writer writes), and the schema in `migrations/sqlite`. Webhooks' state
+//! changes are committed in batches by one writer task (`sqlite_writer`, group commit).
 //!
 //! Encodings (see the migration): ids are lower-case hyphenated UUID text, timestamps are
 //! fixed-width ISO-8601 UTC text with microseconds (`2026-11-25T09:30:00.123456Z`, so text
@@ -10,6 +11,7 @@ use super::rows::{
     CallColumns, KeyColumns, PlacementWrite, TimelineColumns, call_columns, db_error, first_entry,
     micros, parse_json_text, placing_state, timeline_columns, to_json, write_error,
 };
+use super::sqlite_writer::{ChangeWriter, EncodedChange};
 use super::*;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -36,6 +38,8 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    /// State changes go through this queue to one task that writes them in batches.
+    changes: ChangeWriter,
 }
 
 impl SqliteStore {
@@ -62,6 +66,7 @@ impl SqliteStore {
             migrate(&pool).await?;
             return Ok(SqliteStore {
                 reader: pool.clone(),
+                changes: ChangeWriter::start(pool.clone()),
                 writer: pool,
             });
         }
@@ -81,7 +86,11 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db_error("open the SQLite database"))?;
-        Ok(SqliteStore { reader, writer })
+        Ok(SqliteStore {
+            reader,
+            changes: ChangeWriter::start(writer.clone()),
+            writer,
+        })
     }
 
     /// A write transaction holding SQLite's write lock from its first statement.
@@ -461,84 +470,10 @@ impl Store for SqliteStore {
         Ok(timelines)
     }
 
-    /// One `BEGIN IMMEDIATE` transaction: (1) insert the webhook row, `ON CONFLICT DO NOTHING`
-    /// so a re-delivery inserts nothing and is answered with the stored reply; (2) the
-    /// versioned `UPDATE`, which changes nothing if another change got there first, in which
-    /// case everything (the webhook row too) is rolled back; (3) the timeline entry.
+    /// Queued to the writer task, which commits concurrent changes together (group commit,
+    /// see [`super::sqlite_writer`]); answers once the change's transaction has committed.
     async fn apply_change(&self, change: &StateChange) -> Result<ApplyResult, StoreError> {
-        let hook = &change.webhook;
-        let state = &change.state;
-        let call_id = change.call_id.to_string();
-        let outcome = change
-            .outcome
-            .as_ref()
-            .map(|outcome| to_json(outcome, "outcome"))
-            .transpose()?;
-        let mut tx = self.write().await?;
-
-        let inserted = sqlx::query(
-            "INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(&hook.key)
-        .bind(hook.kind.as_str())
-        .bind(&hook.session_id)
-        .bind(&call_id)
-        .bind(ts(hook.received_at))
-        .bind(json_text(&hook.event))
-        .bind(hook.reply.as_ref().map(json_text))
-        .execute(&mut *tx)
-        .await
-        .map_err(write_error("record a webhook", change.call_id))?
-        .rows_affected();
-        if inserted == 0 {
-            let reply: Option<String> =
-                sqlx::query_scalar("SELECT reply FROM webhook_events WHERE key = ?")
-                    .bind(&hook.key)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db_error("read a webhook's reply"))?;
-            tx.rollback().await.map_err(db_error("roll back"))?;
-            let reply = reply
-                .as_deref()
-                .map(|text| parse_json_text(text, "reply"))
-                .transpose()
-                .map_err(|what| StoreError::Corrupt(format!("webhook: {what}")))?;
-            return Ok(ApplyResult::Duplicate { reply });
-        }
-
-        let version: Option<i64> = sqlx::query_scalar(
-            "UPDATE calls SET status = ?, step = ?, prompts_played = ?, reprompts = ?, \
-             repeats = ?, digits = ?, summary_received = ?, outcome = COALESCE(?, outcome), \
-             version = version + 1, updated_at = ? \
-             WHERE id = ? AND version = ? RETURNING version",
-        )
-        .bind(state.status.as_str())
-        .bind(state.step.as_str())
-        .bind(i64::from(state.prompts_played))
-        .bind(i64::from(state.reprompts))
-        .bind(i64::from(state.repeats))
-        .bind(&state.digits)
-        .bind(state.summary_received)
-        .bind(outcome.as_ref().map(json_text))
-        .bind(ts(hook.received_at))
-        .bind(&call_id)
-        .bind(change.expected_version)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error("apply a state change"))?;
-        let Some(version) = version else {
-            tx.rollback().await.map_err(db_error("roll back"))?;
-            return Ok(ApplyResult::Conflict);
-        };
-
-        if let Some(entry) = &change.timeline {
-            insert_entry(&mut tx, change.call_id, entry).await?;
-        }
-        tx.commit()
-            .await
-            .map_err(db_error("commit a state change"))?;
-        Ok(ApplyResult::Applied { version })
+        self.changes.apply(EncodedChange::of(change, ts)?).await
     }
 
     /// Two statements in one write transaction, each over the same set (the write lock keeps

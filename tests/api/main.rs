@@ -9,6 +9,7 @@ mod deployment;
 mod docs;
 mod durability;
 mod fixtures;
+mod group_commit;
 mod helpers;
 mod logs;
 mod make_call;
