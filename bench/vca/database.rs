@@ -1,5 +1,5 @@
-//! A fresh database per run: a SQLite file in the temporary directory, `sqlite::memory:`, or
-//! a PostgreSQL database created for the run and dropped after it.
+//! A fresh database per run: a SQLite file in the temporary directory, or a PostgreSQL
+//! database created for the run and dropped after it.
 
 use crate::BenchResult;
 use crate::options::Db;
@@ -18,14 +18,10 @@ pub struct Database {
 }
 
 enum Cleanup {
-    Nothing,
     /// The SQLite file (its `-wal` and `-shm` companions go with it).
     File(PathBuf),
     /// The server's own database to connect to, and the database to drop.
-    Postgres {
-        admin_url: String,
-        name: String,
-    },
+    Postgres { admin_url: String, name: String },
 }
 
 impl Database {
@@ -44,11 +40,6 @@ impl Database {
                     cleanup: Cleanup::File(path),
                 })
             }
-            Db::SqliteMemory => Ok(Database {
-                url: "sqlite::memory:".to_owned(),
-                label: "SQLite (sqlite::memory:)".to_owned(),
-                cleanup: Cleanup::Nothing,
-            }),
             Db::Postgres => {
                 let name = format!("callconfirm_bench_{unique}");
                 let mut admin = PgConnection::connect(postgres_url)
@@ -74,7 +65,6 @@ impl Database {
     /// Bytes the database occupies now (file and WAL, or PostgreSQL's database size).
     pub async fn size_bytes(&self) -> Option<u64> {
         match &self.cleanup {
-            Cleanup::Nothing => None,
             Cleanup::File(path) => Some(
                 companions(path)
                     .iter()
@@ -97,7 +87,6 @@ impl Database {
     /// Removes the database; problems are reported, not fatal (the figures are already in).
     pub async fn dispose(self) {
         match self.cleanup {
-            Cleanup::Nothing => {}
             Cleanup::File(path) => {
                 for file in companions(&path) {
                     let _ = std::fs::remove_file(file);

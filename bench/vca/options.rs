@@ -82,8 +82,6 @@ impl Mode {
 pub enum Db {
     /// A fresh SQLite file in the temporary directory (the app's default store).
     Sqlite,
-    /// `sqlite::memory:`: every transition still committed, nothing written to disk.
-    SqliteMemory,
     /// A fresh database on the `--postgres-url` server.
     Postgres,
 }

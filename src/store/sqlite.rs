@@ -1,7 +1,7 @@
-//! SQLite implementation of the store (the embedded default): one writer connection that
-//! every write transaction goes through (`BEGIN IMMEDIATE`), a few reader connections (WAL lets
-//! them read while the writer writes), and the schema in `migrations/sqlite`. Webhooks' state
-//! changes are committed in batches by one writer task (`sqlite_writer`, group commit).
+//! SQLite implementation of the store (the embedded default): a few reader connections (WAL
+//! lets them read while a writer writes), one writer connection for calls and idempotency
+//! keys, one writer thread that commits webhooks' state changes in batches (`sqlite_writer`,
+//! group commit), checkpoints in the background, and the schema in `migrations/sqlite`.
 //!
 //! Encodings (see the migration): ids are lower-case hyphenated UUID text, timestamps are
 //! fixed-width ISO-8601 UTC text with microseconds (`2026-11-25T09:30:00.123456Z`, so text
@@ -28,23 +28,30 @@ const READERS: u32 = 4;
 
 /// The SQLite store.
 ///
-/// Writes are funnelled through a pool of exactly one connection, so within one process they
-/// queue in the pool (fairly, without SQLite's sleep-and-retry busy loop) instead of fighting
-/// for the lock. Each write still starts with `BEGIN IMMEDIATE`, which takes the write lock
-/// up front: a second process on the same file then waits (busy timeout) at `BEGIN` instead of
-/// failing with `SQLITE_BUSY` when a read transaction tries to upgrade. For `sqlite::memory:`
-/// the reader and the writer are the same single connection (a second one would see another,
-/// empty database).
+/// Writes other than webhooks' state changes are funnelled through a pool of exactly one
+/// connection, so within one process they queue in the pool instead of fighting for the lock;
+/// state changes, the hot path, go to the group-commit writer thread (`sqlite_writer`). Every
+/// write starts with `BEGIN IMMEDIATE`, which takes the write lock up front: the two writers
+/// (and a second process on the same file) then wait (busy timeout) at `BEGIN` instead of
+/// failing with `SQLITE_BUSY` when a read transaction tries to upgrade.
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
-    /// State changes go through this queue to one task that writes them in batches.
+    /// State changes go through this queue to one thread that writes them in batches.
     changes: ChangeWriter,
+    /// The background checkpoint task, stopped when the store is dropped.
+    checkpointer: tokio::task::AbortHandle,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpointer.abort();
+    }
 }
 
 impl SqliteStore {
     /// Opens (creating it if missing) the database named by a `sqlite:` URL, e.g.
-    /// `sqlite:callconfirm.db` or `sqlite::memory:`, and applies `migrations/sqlite`.
+    /// `sqlite:callconfirm.db`, and applies `migrations/sqlite`. In-memory databases are refused.
     pub async fn connect(database_url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(database_url)
             .map_err(db_error("parse the SQLite URL"))?
@@ -52,44 +59,47 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 
-        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
-        if in_memory {
-            // One connection that is never closed: the database lives as long as it does.
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options)
-                .await
-                .map_err(db_error("open the SQLite database"))?;
-            migrate(&pool).await?;
-            return Ok(SqliteStore {
-                reader: pool.clone(),
-                changes: ChangeWriter::start(pool.clone()),
-                writer: pool,
-            });
+        if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+            // The writer of state changes has a connection of its own (see `sqlite_writer`),
+            // and a second connection to an in-memory database would open another, empty one.
+            return Err(StoreError::Database(
+                "an in-memory SQLite database is not supported: name a file, e.g. \
+                 sqlite:callconfirm.db"
+                    .to_owned(),
+            ));
         }
-
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
+        // The writer leaves checkpoints (copying the WAL back into the database, with an
+        // fsync) to `checkpoint_in_background`, so that a commit never waits for the disk;
+        // its own automatic checkpoint is only a safety net for a WAL that grew too large.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma(
+                "wal_autocheckpoint",
+                WRITER_AUTOCHECKPOINT_PAGES.to_string(),
+            ))
             .await
             .map_err(db_error("open the SQLite database"))?;
         // Migrate before any reader opens, so that readers see the final schema.
         migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db_error("open the SQLite database"))?;
+        let changes = ChangeWriter::start(
+            options.get_filename(),
+            BUSY_TIMEOUT,
+            WRITER_AUTOCHECKPOINT_PAGES,
+        )?;
+        let checkpointer = tokio::spawn(checkpoint_in_background(reader.clone())).abort_handle();
         Ok(SqliteStore {
             reader,
-            changes: ChangeWriter::start(writer.clone()),
+            changes,
             writer,
+            checkpointer,
         })
     }
 
@@ -99,6 +109,30 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error("begin a write transaction"))
+    }
+}
+
+/// How often the WAL is copied back into the database, off the writer's path.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// The writer checkpoints by itself only past this many WAL pages (64 MiB of 4 KiB pages).
+const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+
+/// Runs passive checkpoints on a reader connection until the store is dropped.
+///
+/// A passive checkpoint never blocks the writer or the readers; it copies what it can and
+/// pays the fsync itself. With `synchronous=NORMAL` in WAL mode a commit is then only a write
+/// to the WAL file: it survives the process being killed (the OS has it), as before.
+async fn checkpoint_in_background(reader: SqlitePool) {
+    let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&reader)
+            .await
+        {
+            tracing::warn!(%error, "the background WAL checkpoint failed; the writer will checkpoint itself");
+        }
     }
 }
 

@@ -1337,26 +1337,16 @@ async fn two_instances_on_one_database_share_deduplication_and_claims(
 // SQLite only: connection modes
 
 #[tokio::test]
-async fn an_in_memory_sqlite_store_keeps_its_data_on_its_single_connection() {
-    let store = store::connect("sqlite::memory:").await.unwrap();
-    let call = pending_call(&store, "ORD-1", "sess-1").await;
-    let claims: Vec<_> = (0..5)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .claim_idempotency_key("key-1", "hash", Uuid::new_v4(), at(0), at(60))
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut claimed = 0;
-    for claim in claims {
-        claimed += usize::from(claim.await.unwrap() == IdempotencyClaim::Claimed);
-    }
-    assert_eq!(claimed, 1);
-    assert_eq!(store.call_by_session("sess-1").await.unwrap(), Some(call));
+async fn an_in_memory_sqlite_database_is_refused_with_a_clear_message() {
+    let error = match store::connect("sqlite::memory:").await {
+        Ok(_) => panic!("an in-memory database was accepted"),
+        Err(error) => error,
+    };
+    assert_eq!(
+        error.to_string(),
+        "database error: an in-memory SQLite database is not supported: name a file, e.g. \
+         sqlite:callconfirm.db"
+    );
 }
 
 #[tokio::test]
