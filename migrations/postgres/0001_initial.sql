@@ -70,7 +70,7 @@ CREATE TABLE webhook_events (
     reply       JSONB
 );
 
-
+CREATE INDEX webhook_events_call ON webhook_events (call_id);
 
 CREATE TABLE idempotency_keys (
     key             TEXT        PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 255),

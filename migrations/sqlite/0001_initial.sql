@@ -82,7 +82,7 @@ CREATE TABLE webhook_events (
     reply       TEXT CHECK (json_valid(reply))
 ) STRICT;
 
-
+CREATE INDEX webhook_events_call ON webhook_events (call_id);
 
 CREATE TABLE idempotency_keys (
     key             TEXT    NOT NULL PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 255),
