@@ -8,8 +8,9 @@
 
 use crate::databases;
 use crate::helpers::{
-    API_KEY, AppOptions, OUTBOUND, SUBACCOUNT, TOKEN, TestApp, TestSimulator, appointment, basic,
-    simulator_client, spawn_app_with, start_simulator, wait_for_summary,
+    API_KEY, AppOptions, OUTBOUND, SUBACCOUNT, TOKEN, TestApp, TestSimulator, appointment,
+    arm_simulator_fault, basic, simulator_client, spawn_app_with, start_simulator,
+    wait_for_summary,
 };
 use crate::process::{self, Running};
 use callconfirm::registration;
@@ -185,20 +186,6 @@ impl Server {
     fn kill_hard(self) {
         self.process.kill_hard();
     }
-}
-
-async fn arm_fault(simulator: &TestSimulator, fault: Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/_simulator/faults", simulator.url))
-        .json(&fault)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{:?}",
-        response.text().await
-    );
 }
 
 async fn simulator_stats(simulator: &TestSimulator) -> Value {
@@ -428,7 +415,7 @@ async fn a_call_left_placing_by_a_killed_process_is_unknown_after_restart_and_ne
     databases::on_sqlite(|_, url| async move {
         let simulator = ringing_simulator().await;
         // 8x8 creates the session but answers 30 s late: the process dies in between.
-        arm_fault(&simulator, json!({"delayMs": 30000})).await;
+        arm_simulator_fault(&simulator.url, json!({"delayMs": 30000})).await;
         let patient = [("EIGHT_X_EIGHT_TIMEOUT_MS", "60000".to_owned())];
         let first = Server::start(&simulator, &url, &patient).await;
         let request = first
@@ -808,7 +795,7 @@ async fn one_idempotency_key_places_one_call(database_url: String) {
     assert_eq!(api.list("").await["calls"].as_array().unwrap().len(), 1);
 
     // A request that 8x8 refused is replayed as refused: 8x8 is not asked a second time.
-    arm_fault(&app.simulator, json!({"status": 500})).await;
+    arm_simulator_fault(&app.simulator.url, json!({"status": 500})).await;
     let refused = api.make_call(&other, Some("APT124-first-attempt")).await;
     assert_eq!(
         refused,

@@ -269,3 +269,40 @@ pub async fn wait_for_summary(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The simulator's record of a session (`GET /_simulator/sessions/{id}`) once the call has
+/// ended; the simulator holds the request up to 15 s until it does.
+pub async fn ended_session(
+    client: &reqwest::Client,
+    simulator_url: &str,
+    session_id: &str,
+) -> Value {
+    let record: Value = client
+        .get(format!(
+            "{simulator_url}/_simulator/sessions/{session_id}?waitMs=15000"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["state"], "ended", "{record:#}");
+    record
+}
+
+/// Makes the simulator's next Send Callflow answers fail as `fault` says
+/// (`POST /_simulator/faults`, e.g. `{"status": 500}` or `{"delayMs": 2000}`).
+pub async fn arm_simulator_fault(simulator_url: &str, fault: Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{simulator_url}/_simulator/faults"))
+        .json(&fault)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{:?}",
+        response.text().await
+    );
+}

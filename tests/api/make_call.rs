@@ -1,7 +1,7 @@
 //! `POST /api/make-call` end to end: the whole callflow 8x8 receives, the whole replies it
 //! gets to its webhooks, the answer the client gets, and the call as `GET /api/calls` shows it.
 
-use crate::helpers::{TestApp, appointment, spawn_app};
+use crate::helpers::{TestApp, appointment, ended_session, spawn_app};
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -33,19 +33,7 @@ fn say_and_hangup(text: &str) -> Value {
 
 /// The simulator's events of one session, once it ended.
 async fn session_events(app: &TestApp, session_id: &str) -> Vec<Value> {
-    let record: Value = app
-        .client
-        .get(format!(
-            "{}/_simulator/sessions/{session_id}?waitMs=15000",
-            app.simulator.url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(record["state"], "ended", "{record}");
+    let record = ended_session(&app.client, &app.simulator.url, session_id).await;
     record["events"].as_array().unwrap().clone()
 }
 

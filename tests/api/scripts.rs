@@ -3,7 +3,7 @@
 //! call as `GET /api/calls` shows it, every VCA reply the app sent (whole JSON) and what the
 //! customer heard, in order; refusals are checked to reach neither the store nor 8x8.
 
-use crate::helpers::{AppOptions, TestApp, basic, spawn_app, spawn_app_with};
+use crate::helpers::{AppOptions, TestApp, basic, ended_session, spawn_app, spawn_app_with};
 use crate::process;
 use pretty_assertions::assert_eq;
 use reqwest::StatusCode;
@@ -64,17 +64,7 @@ struct Played {
 }
 
 async fn played(client: &reqwest::Client, simulator_url: &str, session_id: &str) -> Played {
-    let record: Value = client
-        .get(format!(
-            "{simulator_url}/_simulator/sessions/{session_id}?waitMs=15000"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(record["state"], "ended", "{record:#}");
+    let record = ended_session(client, simulator_url, session_id).await;
     let events = record["events"].as_array().unwrap();
     let transcript = events
         .iter()

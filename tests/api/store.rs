@@ -94,7 +94,7 @@ on_both_backends! {
 const PHONE: &str = "6591234567";
 
 /// 2026-11-25 09:30:00 UTC plus `minutes`.
-fn at(minutes: i64) -> DateTime<Utc> {
+pub(crate) fn at(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 30, 0).unwrap() + Duration::minutes(minutes)
 }
 
@@ -207,7 +207,11 @@ fn created(session_id: &str) -> Placement {
 }
 
 /// Inserts a call and records its placement as created: a live `pending` call at version 2.
-async fn pending_call(store: &SharedStore, order_id: &str, session_id: &str) -> CallRecord {
+pub(crate) async fn pending_call(
+    store: &SharedStore,
+    order_id: &str,
+    session_id: &str,
+) -> CallRecord {
     let call = new_call(order_id, at(0));
     store.insert_call(&call).await.unwrap();
     store
@@ -227,7 +231,7 @@ fn confirm_reply() -> Value {
 }
 
 /// The change a VCA with key 1 makes to a pending call: confirmed.
-fn confirm_change(call: &CallRecord, event_id: &str) -> StateChange {
+pub(crate) fn confirm_change(call: &CallRecord, event_id: &str) -> StateChange {
     StateChange {
         call_id: call.id,
         expected_version: call.version,

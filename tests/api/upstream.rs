@@ -1,24 +1,11 @@
 //! 8x8 refusing, failing, answering garbage or not answering: a clear 5xx naming the cause,
 //! and the call recorded as `not_placed` (nothing exists) or `unknown` (it may exist).
 
-use crate::helpers::{AppOptions, TestApp, appointment, spawn_app, spawn_app_with};
+use crate::helpers::{
+    AppOptions, TestApp, appointment, arm_simulator_fault, spawn_app, spawn_app_with,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn arm_fault(app: &TestApp, fault: Value) {
-    let response = app
-        .client
-        .post(format!("{}/_simulator/faults", app.simulator.url))
-        .json(&fault)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{}",
-        response.text().await.unwrap()
-    );
-}
 
 /// The only call of the app, as listed, with its status and failure.
 async fn the_call(app: &TestApp) -> (String, String) {
@@ -76,8 +63,8 @@ async fn an_unknown_subaccount_is_a_502_naming_8x8s_404() {
 #[tokio::test]
 async fn a_callflow_refusal_is_a_502_naming_the_code_and_message() {
     let app = spawn_app().await;
-    arm_fault(
-        &app,
+    arm_simulator_fault(
+        &app.simulator.url,
         json!({"status": 422, "body": {
             "sessionStatus": "NOT_CREATED", "callFlowRequestId": "c6e6dee5-3846-11ef-9e95-b903e2ed7273",
             "statusCode": -1013, "statusMessage": "Invalid Callflow : First action should be a MakeCall action"
@@ -99,7 +86,7 @@ async fn a_callflow_refusal_is_a_502_naming_the_code_and_message() {
 #[tokio::test]
 async fn an_internal_error_of_8x8_is_a_502() {
     let app = spawn_app().await;
-    arm_fault(&app, json!({"status": 500})).await;
+    arm_simulator_fault(&app.simulator.url, json!({"status": 500})).await;
     let (status, body) = app.make_call(&appointment("+6591234561")).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(
@@ -115,7 +102,7 @@ async fn an_internal_error_of_8x8_is_a_502() {
 #[tokio::test]
 async fn garbage_from_8x8_is_a_502_and_the_call_is_in_doubt() {
     let app = spawn_app().await;
-    arm_fault(&app, json!({"garbage": true})).await;
+    arm_simulator_fault(&app.simulator.url, json!({"garbage": true})).await;
     let (status, body) = app.make_call(&appointment("+6591234561")).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(body["error"], "8x8 outcome unknown");
@@ -138,7 +125,7 @@ async fn an_8x8_that_does_not_answer_in_time_is_a_504_and_the_call_is_in_doubt()
         ..AppOptions::default()
     })
     .await;
-    arm_fault(&app, json!({"delayMs": 2000})).await;
+    arm_simulator_fault(&app.simulator.url, json!({"delayMs": 2000})).await;
     let (status, body) = app.make_call(&appointment("+6591234561")).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(
