@@ -7,6 +7,9 @@
 //! test plays 8x8's part and decides exactly which webhook arrives where and when.
 
 use crate::databases;
+use crate::helpers::APPOINTMENT_ACTION_ID as BASE;
+use crate::helpers::APPOINTMENT_PROMPT as PROMPT;
+use crate::helpers::say_and_hangup;
 use crate::helpers::{
     API_KEY, AppOptions, OUTBOUND, SUBACCOUNT, TOKEN, TestApp, TestSimulator, appointment,
     arm_simulator_fault, basic, simulator_client, spawn_app_with, start_simulator,
@@ -26,8 +29,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
 
-const BASE: &str = "APT123_20250420_1930_Bright_Smile_Dental";
-const PROMPT: &str = "Hello, you have an appointment at Bright Smile Dental on April 20th, 2025 at 7:30 PM. Will you be arriving on time? If yes, press one. If you wish to cancel, press zero.";
 const CONFIRMED: &str =
     "Thank you for confirming. We look forward to seeing you at your appointment time.";
 const CANCELLED: &str = "Your appointment has been cancelled. Thank you for letting us know.";
@@ -239,16 +240,6 @@ fn completed_session() -> Value {
 
 fn ack() -> (StatusCode, Value) {
     (StatusCode::OK, json!({"status": "ok"}))
-}
-
-fn say_and_hangup(text: &str) -> Value {
-    json!({
-        "clientActionId": BASE,
-        "callflow": [
-            {"action": "say", "params": {"text": text, "voiceProfile": "en-US-BenjaminRUS", "repetition": 1, "speed": 1}},
-            {"action": "hangup"}
-        ]
-    })
 }
 
 fn confirmation() -> Value {

@@ -150,6 +150,22 @@ pub fn basic(user: &str, password: &str) -> String {
 }
 
 /// The standard make-call body for a customer number.
+/// The clientActionId 8x8 gets for [`appointment`] (the default template's base).
+pub const APPOINTMENT_ACTION_ID: &str = "APT123_20250420_1930_Bright_Smile_Dental";
+/// What the customer first hears for [`appointment`] with the default template.
+pub const APPOINTMENT_PROMPT: &str = "Hello, you have an appointment at Bright Smile Dental on April 20th, 2025 at 7:30 PM. Will you be arriving on time? If yes, press one. If you wish to cancel, press zero.";
+
+/// The default template's final answer to a webhook for [`appointment`]: say `text`, hang up.
+pub fn say_and_hangup(text: &str) -> Value {
+    json!({
+        "clientActionId": APPOINTMENT_ACTION_ID,
+        "callflow": [
+            {"action": "say", "params": {"text": text, "voiceProfile": "en-US-BenjaminRUS", "repetition": 1, "speed": 1}},
+            {"action": "hangup"}
+        ]
+    })
+}
+
 pub fn appointment(phone: &str) -> Value {
     json!({
         "orderId": "APT123",

@@ -1,13 +1,13 @@
 //! `POST /api/make-call` end to end: the whole callflow 8x8 receives, the whole replies it
 //! gets to its webhooks, the answer the client gets, and the call as `GET /api/calls` shows it.
 
+use crate::helpers::APPOINTMENT_ACTION_ID as BASE;
+use crate::helpers::APPOINTMENT_PROMPT as PROMPT;
+use crate::helpers::say_and_hangup;
 use crate::helpers::{TestApp, appointment, ended_session, spawn_app};
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const PROMPT: &str = "Hello, you have an appointment at Bright Smile Dental on April 20th, 2025 at 7:30 PM. Will you be arriving on time? If yes, press one. If you wish to cancel, press zero.";
-const BASE: &str = "APT123_20250420_1930_Bright_Smile_Dental";
 
 fn capture(client_action_id: &str, text: &str) -> Value {
     json!({
@@ -18,16 +18,6 @@ fn capture(client_action_id: &str, text: &str) -> Value {
             "completeOnHash": false, "noOfTries": 2, "successMessage": null,
             "failureMessage": "Invalid input, please try again"
         }}]
-    })
-}
-
-fn say_and_hangup(text: &str) -> Value {
-    json!({
-        "clientActionId": BASE,
-        "callflow": [
-            {"action": "say", "params": {"text": text, "voiceProfile": "en-US-BenjaminRUS", "repetition": 1, "speed": 1}},
-            {"action": "hangup"}
-        ]
     })
 }
 

@@ -1,6 +1,8 @@
 //! VCA and VSS webhooks sent to the app directly, for calls the simulator keeps ringing, so
 //! that each documented payload shape and each delivery order can be played by the test.
 
+use crate::helpers::APPOINTMENT_ACTION_ID as BASE;
+use crate::helpers::say_and_hangup;
 use crate::helpers::{AppOptions, TOKEN, TestApp, appointment, spawn_app_with};
 use callconfirm::voice::simulator::SimulatorTiming;
 use reqwest::StatusCode;
@@ -50,17 +52,6 @@ fn vss(name: &str, session_id: &str) -> Value {
 
 const CONFIRMED: &str =
     "Thank you for confirming. We look forward to seeing you at your appointment time.";
-const BASE: &str = "APT123_20250420_1930_Bright_Smile_Dental";
-
-fn say_and_hangup(text: &str) -> Value {
-    json!({
-        "clientActionId": BASE,
-        "callflow": [
-            {"action": "say", "params": {"text": text, "voiceProfile": "en-US-BenjaminRUS", "repetition": 1, "speed": 1}},
-            {"action": "hangup"}
-        ]
-    })
-}
 
 #[tokio::test]
 async fn every_documented_dtmf_shape_is_understood() {
