@@ -211,17 +211,13 @@ fn apply_all(connection: &mut Connection, changes: &[EncodedChange]) -> Vec<Answ
                 })
                 .collect()
         }
+        Err(failure) if changes.len() == 1 => vec![Err(failure.into_store_error(changes[0].call))],
         Err(failure) => {
-            // Every change shares the failure; the first caller gets the error itself.
-            let mut error = Some(failure.into_store_error(changes[0].call));
-            let text = error.as_ref().map(ToString::to_string).unwrap_or_default();
+            // The transaction itself failed: every change of the batch shares that failure.
+            let text = failure.into_store_error(changes[0].call).to_string();
             changes
                 .iter()
-                .map(|_| {
-                    Err(error
-                        .take()
-                        .unwrap_or_else(|| StoreError::Database(text.clone())))
-                })
+                .map(|_| Err(StoreError::Database(text.clone())))
                 .collect()
         }
     }
