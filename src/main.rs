@@ -15,6 +15,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// mimalloc rather than glibc's malloc: the webhook path allocates and frees many small
+/// buffers across the runtime's threads and the SQLite writer, and glibc's arenas (their
+/// locks, `malloc_consolidate`) took about a third of the request path's time
+/// (bench/README.md, "Where the time goes").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is normal (Docker passes the environment directly).
