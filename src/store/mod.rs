@@ -20,6 +20,7 @@ use uuid::Uuid;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+mod sqlite_wal;
 mod sqlite_writer;
 
 /// The failure [`Store::mark_in_doubt`] records on a call whose placing was interrupted.

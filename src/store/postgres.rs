@@ -10,8 +10,8 @@
 //! back before deciding.
 
 use super::rows::{
-    CallColumns, KeyColumns, PlacementWrite, TimelineColumns, call_columns, db_error, first_entry,
-    micros, placing_state, timeline_columns, to_json, write_error,
+    CallColumns, KeyColumns, PlacementWrite, TimelineColumns, call_columns, calls_joined, db_error,
+    first_entry, micros, placing_state, timeline_columns, to_json, write_error,
 };
 use super::*;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -148,7 +148,8 @@ fn counters(state: &IvrState) -> (i32, i16, i16) {
 
 #[async_trait]
 impl Store for PgStore {
-    /// One statement: the call row, and its first timeline entry fed from `RETURNING`.
+    /// One statement: the call row, its script, and its first timeline entry, the last two
+    /// fed from `RETURNING`.
     async fn insert_call(&self, call: &NewCall) -> Result<(), StoreError> {
         let state = placing_state();
         let (prompts_played, reprompts, repeats) = counters(&state);
@@ -156,11 +157,14 @@ impl Store for PgStore {
         let entry = first_entry(call);
         sqlx::query(
             "WITH new_call AS ( \
-               INSERT INTO calls (id, order_id, customer_phone, client_action_id, request, \
-                 script, status, step, prompts_played, reprompts, repeats, digits, \
-                 summary_received, version, created_at, updated_at, placing_deadline) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14, $15) \
-               RETURNING id, status) \
+               INSERT INTO calls (id, order_id, customer_phone, client_action_id, status, \
+                 step, prompts_played, reprompts, repeats, digits, summary_received, version, \
+                 created_at, updated_at, placing_deadline) \
+               VALUES ($1, $2, $3, $4, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14, $15) \
+               RETURNING id, status), \
+             script AS ( \
+               INSERT INTO call_scripts (call_id, request, script) \
+               SELECT id, $5, $6 FROM new_call) \
              INSERT INTO call_timeline (call_id, at, from_status, to_status, event) \
              SELECT id, $16, NULL, status, $17 FROM new_call",
         )
@@ -211,7 +215,7 @@ impl Store for PgStore {
                SELECT id, $11, 'placing', status, $13 FROM placed) \
              SELECT ",
             call_columns!(),
-            " FROM placed"
+            " FROM placed c JOIN call_scripts s ON s.call_id = c.id"
         ))
         .bind(state.status.as_str())
         .bind(state.step.as_str())
@@ -242,7 +246,9 @@ impl Store for PgStore {
         sqlx::query_as::<_, CallRow>(concat!(
             "SELECT ",
             call_columns!(),
-            " FROM calls WHERE id = $1"
+            " FROM ",
+            calls_joined!(),
+            " WHERE c.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -256,7 +262,9 @@ impl Store for PgStore {
         sqlx::query_as::<_, CallRow>(concat!(
             "SELECT ",
             call_columns!(),
-            " FROM calls WHERE session_id = $1"
+            " FROM ",
+            calls_joined!(),
+            " WHERE c.session_id = $1"
         ))
         .bind(session_id)
         .fetch_optional(&self.pool)
@@ -273,30 +281,32 @@ impl Store for PgStore {
         let mut sql = QueryBuilder::<Postgres>::new(concat!(
             "SELECT ",
             call_columns!(),
-            " FROM calls WHERE TRUE"
+            " FROM ",
+            calls_joined!(),
+            " WHERE TRUE"
         ));
         if let Some(status) = query.status {
-            sql.push(" AND status = ").push_bind(status.as_str());
+            sql.push(" AND c.status = ").push_bind(status.as_str());
         }
         if let Some(order_id) = &query.order_id {
-            sql.push(" AND order_id = ").push_bind(order_id.clone());
+            sql.push(" AND c.order_id = ").push_bind(order_id.clone());
         }
         if let Some(from) = query.created_from {
-            sql.push(" AND created_at >= ").push_bind(micros(from));
+            sql.push(" AND c.created_at >= ").push_bind(micros(from));
         }
         if let Some(to) = query.created_to {
-            sql.push(" AND created_at < ").push_bind(micros(to));
+            sql.push(" AND c.created_at < ").push_bind(micros(to));
         }
         if let Some(cursor) = query.before {
             // Row comparison: strictly after the cursor in (created_at, id) DESC order; it
             // matches the (created_at DESC, id DESC) index.
-            sql.push(" AND (created_at, id) < (")
+            sql.push(" AND (c.created_at, c.id) < (")
                 .push_bind(micros(cursor.created_at))
                 .push(", ")
                 .push_bind(cursor.id)
                 .push(")");
         }
-        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        sql.push(" ORDER BY c.created_at DESC, c.id DESC LIMIT ")
             .push_bind(i64::from(query.limit));
         sql.build_query_as::<CallRow>()
             .fetch_all(&self.pool)
@@ -337,7 +347,7 @@ impl Store for PgStore {
     /// The hot path: one statement inside one transaction (3 round trips: BEGIN, the
     /// statement, COMMIT or ROLLBACK).
     ///
-    /// - `hook`: `INSERT .. ON CONFLICT (key) DO NOTHING RETURNING key`. If another
+    /// - `hook`: `INSERT .. ON CONFLICT (call_id, key) DO NOTHING RETURNING key`. If another
     ///   transaction is inserting the same key, this waits for it: if it commits, nothing is
     ///   inserted (a duplicate); if it rolls back, this insert goes ahead. So two instances
     ///   receiving one event concurrently make exactly one transition.
@@ -369,7 +379,7 @@ impl Store for PgStore {
             "WITH hook AS ( \
                INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
                VALUES ($1, $2, $3, $4, $5, $6, $7) \
-               ON CONFLICT (key) DO NOTHING \
+               ON CONFLICT (call_id, key) DO NOTHING \
                RETURNING key), \
              moved AS ( \
                UPDATE calls SET status = $8, step = $9, prompts_played = $10, reprompts = $11, \
@@ -421,12 +431,14 @@ impl Store for PgStore {
                 Ok(ApplyResult::Conflict)
             }
             (false, _) => {
-                let reply: Option<Value> =
-                    sqlx::query_scalar("SELECT reply FROM webhook_events WHERE key = $1")
-                        .bind(&hook.key)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(db_error("read a webhook's reply"))?;
+                let reply: Option<Value> = sqlx::query_scalar(
+                    "SELECT reply FROM webhook_events WHERE call_id = $1 AND key = $2",
+                )
+                .bind(change.call_id)
+                .bind(&hook.key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error("read a webhook's reply"))?;
                 tx.rollback().await.map_err(db_error("roll back"))?;
                 Ok(ApplyResult::Duplicate { reply })
             }

@@ -12,17 +12,29 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The columns of `calls` every query selects, in the order the row types expect.
+/// The columns of a call every query selects, in the order the row types expect: `calls`
+/// as `c` joined with its `call_scripts` row as `s` (see [`calls_joined`]).
 /// A macro rather than a `const` so that it can be spliced into `concat!` and the SQL stays
 /// a `&'static str` (sqlx 0.9's `SqlSafeStr`).
 macro_rules! call_columns {
     () => {
-        "id, order_id, customer_phone, client_action_id, session_id, call_flow_request_id, \
-         request, script, status, step, prompts_played, reprompts, repeats, digits, \
-         summary_received, outcome, failure, version, created_at, updated_at"
+        "c.id, c.order_id, c.customer_phone, c.client_action_id, c.session_id, \
+         c.call_flow_request_id, s.request, s.script, c.status, c.step, c.prompts_played, \
+         c.reprompts, c.repeats, c.digits, c.summary_received, c.outcome, c.failure, \
+         c.version, c.created_at, c.updated_at"
     };
 }
 pub(crate) use call_columns;
+
+/// A call is its `calls` row (the state every webhook rewrites) and its `call_scripts` row
+/// (the request and the rendered script, written once): kept apart so that the row rewritten
+/// on the hot path stays small (migration 0003).
+macro_rules! calls_joined {
+    () => {
+        "calls c JOIN call_scripts s ON s.call_id = c.id"
+    };
+}
+pub(crate) use calls_joined;
 
 /// The columns of `call_timeline` the timeline queries select.
 macro_rules! timeline_columns {

@@ -1,16 +1,18 @@
 //! SQLite implementation of the store (the embedded default): a few reader connections (WAL
 //! lets them read while a writer writes), one writer connection for calls and idempotency
 //! keys, one writer thread that commits webhooks' state changes in batches (`sqlite_writer`,
-//! group commit), checkpoints in the background, and the schema in `migrations/sqlite`.
+//! group commit), one thread that checkpoints and restarts the WAL (`sqlite_wal`), and the
+//! schema in `migrations/sqlite`.
 //!
 //! Encodings (see the migration): ids are lower-case hyphenated UUID text, timestamps are
 //! fixed-width ISO-8601 UTC text with microseconds (`2026-11-25T09:30:00.123456Z`, so text
 //! order is time order), JSON is text.
 
 use super::rows::{
-    CallColumns, KeyColumns, PlacementWrite, TimelineColumns, call_columns, db_error, first_entry,
-    micros, parse_json_text, placing_state, timeline_columns, to_json, write_error,
+    CallColumns, KeyColumns, PlacementWrite, TimelineColumns, call_columns, calls_joined, db_error,
+    first_entry, micros, parse_json_text, placing_state, timeline_columns, to_json, write_error,
 };
+use super::sqlite_wal::{WalKeeper, WalTurn};
 use super::sqlite_writer::{ChangeWriter, EncodedChange};
 use super::*;
 use sqlx::sqlite::{
@@ -39,14 +41,9 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// State changes go through this queue to one thread that writes them in batches.
     changes: ChangeWriter,
-    /// The background checkpoint task, stopped when the store is dropped.
-    checkpointer: tokio::task::AbortHandle,
-}
-
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        self.checkpointer.abort();
-    }
+    /// The thread that checkpoints and restarts the WAL (`sqlite_wal`), stopped when the
+    /// store is dropped.
+    _wal: WalKeeper,
 }
 
 impl SqliteStore {
@@ -71,9 +68,10 @@ impl SqliteStore {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
-        // The writer leaves checkpoints (copying the WAL back into the database, with an
-        // fsync) to `checkpoint_in_background`, so that a commit never waits for the disk;
-        // its own automatic checkpoint is only a safety net for a WAL that grew too large.
+        // The writers leave checkpoints (copying the WAL back into the database, with an
+        // fsync) to the WAL keeper (`sqlite_wal`), so that a commit never waits for the disk;
+        // their own automatic checkpoint is only a safety net, should the log ever grow four
+        // times longer than the keeper lets it.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone().pragma(
@@ -89,17 +87,18 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(db_error("open the SQLite database"))?;
+        let turn = WalTurn::default();
         let changes = ChangeWriter::start(
             options.get_filename(),
-            BUSY_TIMEOUT,
             WRITER_AUTOCHECKPOINT_PAGES,
+            turn.clone(),
         )?;
-        let checkpointer = tokio::spawn(checkpoint_in_background(reader.clone())).abort_handle();
+        let wal = WalKeeper::start(options.get_filename(), turn).map_err(StoreError::Database)?;
         Ok(SqliteStore {
             reader,
             changes,
             writer,
-            checkpointer,
+            _wal: wal,
         })
     }
 
@@ -112,29 +111,9 @@ impl SqliteStore {
     }
 }
 
-/// How often the WAL is copied back into the database, off the writer's path.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-/// The writer checkpoints by itself only past this many WAL pages (64 MiB of 4 KiB pages).
+/// The writers checkpoint by themselves only past this many WAL pages (64 MiB of 4 KiB
+/// pages): a safety net, four times what the WAL keeper lets the log grow to.
 const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
-
-/// Runs passive checkpoints on a reader connection until the store is dropped.
-///
-/// A passive checkpoint never blocks the writer or the readers; it copies what it can and
-/// pays the fsync itself. With `synchronous=NORMAL` in WAL mode a commit is then only a write
-/// to the WAL file: it survives the process being killed (the OS has it), as before.
-async fn checkpoint_in_background(reader: SqlitePool) {
-    let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&reader)
-            .await
-        {
-            tracing::warn!(%error, "the background WAL checkpoint failed; the writer will checkpoint itself");
-        }
-    }
-}
 
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     sqlx::migrate!("./migrations/sqlite")
@@ -316,7 +295,9 @@ async fn fetch_call(
     sqlx::query_as::<_, CallRow>(concat!(
         "SELECT ",
         call_columns!(),
-        " FROM calls WHERE id = ?"
+        " FROM ",
+        calls_joined!(),
+        " WHERE c.id = ?"
     ))
     .bind(id.to_string())
     .fetch_optional(conn)
@@ -334,17 +315,15 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO calls (id, order_id, customer_phone, client_action_id, session_id, \
-             call_flow_request_id, request, script, status, step, prompts_played, reprompts, \
-             repeats, digits, summary_received, outcome, failure, version, created_at, \
-             updated_at, placing_deadline) \
-             VALUES (?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 1, ?, ?, ?)",
+             call_flow_request_id, status, step, prompts_played, reprompts, repeats, digits, \
+             summary_received, outcome, failure, version, created_at, updated_at, \
+             placing_deadline) \
+             VALUES (?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 1, ?, ?, ?)",
         )
         .bind(call.id.to_string())
         .bind(&call.order_id)
         .bind(&call.customer_phone)
         .bind(&call.client_action_id)
-        .bind(json_text(&call.request))
-        .bind(json_text(&script))
         .bind(state.status.as_str())
         .bind(state.step.as_str())
         .bind(i64::from(state.prompts_played))
@@ -358,6 +337,13 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error("insert a call"))?;
+        sqlx::query("INSERT INTO call_scripts (call_id, request, script) VALUES (?, ?, ?)")
+            .bind(call.id.to_string())
+            .bind(json_text(&call.request))
+            .bind(json_text(&script))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error("insert a call's script"))?;
         insert_entry(&mut tx, call.id, &first_entry(call)).await?;
         tx.commit().await.map_err(db_error("commit a new call"))
     }
@@ -372,13 +358,12 @@ impl Store for SqliteStore {
         let state = &write.state;
         let mut tx = self.write().await?;
         // Only a call still `placing` takes the answer: the sweep may have given up on it.
-        let updated = sqlx::query_as::<_, CallRow>(concat!(
+        let updated = sqlx::query(
             "UPDATE calls SET status = ?, step = ?, prompts_played = ?, reprompts = ?, \
              repeats = ?, digits = ?, summary_received = ?, session_id = ?, \
              call_flow_request_id = ?, failure = ?, version = version + 1, updated_at = ? \
-             WHERE id = ? AND status = 'placing' RETURNING ",
-            call_columns!()
-        ))
+             WHERE id = ? AND status = 'placing'",
+        )
         .bind(state.status.as_str())
         .bind(state.step.as_str())
         .bind(i64::from(state.prompts_played))
@@ -391,15 +376,16 @@ impl Store for SqliteStore {
         .bind(&write.failure)
         .bind(ts(at))
         .bind(call_id.to_string())
-        .fetch_optional(&mut *tx)
+        .execute(&mut *tx)
         .await
-        .map_err(db_error("record a placement"))?;
+        .map_err(db_error("record a placement"))?
+        .rows_affected();
 
-        let Some(updated) = updated else {
+        if updated == 0 {
             let current = fetch_call(&mut tx, call_id).await?;
             tx.rollback().await.map_err(db_error("roll back"))?;
             return current.ok_or(StoreError::MissingCall(call_id));
-        };
+        }
         let entry = TimelineEntry {
             at: micros(at),
             from: Some(CallStatus::Placing),
@@ -409,8 +395,11 @@ impl Store for SqliteStore {
             digits: None,
         };
         insert_entry(&mut tx, call_id, &entry).await?;
+        let updated = fetch_call(&mut tx, call_id)
+            .await?
+            .ok_or(StoreError::MissingCall(call_id))?;
         tx.commit().await.map_err(db_error("commit a placement"))?;
-        updated.into_record()
+        Ok(updated)
     }
 
     async fn call_by_id(&self, id: Uuid) -> Result<Option<CallRecord>, StoreError> {
@@ -426,7 +415,9 @@ impl Store for SqliteStore {
         sqlx::query_as::<_, CallRow>(concat!(
             "SELECT ",
             call_columns!(),
-            " FROM calls WHERE session_id = ?"
+            " FROM ",
+            calls_joined!(),
+            " WHERE c.session_id = ?"
         ))
         .bind(session_id)
         .fetch_optional(&self.reader)
@@ -441,29 +432,31 @@ impl Store for SqliteStore {
         let mut sql = QueryBuilder::<Sqlite>::new(concat!(
             "SELECT ",
             call_columns!(),
-            " FROM calls WHERE 1 = 1"
+            " FROM ",
+            calls_joined!(),
+            " WHERE 1 = 1"
         ));
         if let Some(status) = query.status {
-            sql.push(" AND status = ").push_bind(status.as_str());
+            sql.push(" AND c.status = ").push_bind(status.as_str());
         }
         if let Some(order_id) = &query.order_id {
-            sql.push(" AND order_id = ").push_bind(order_id.clone());
+            sql.push(" AND c.order_id = ").push_bind(order_id.clone());
         }
         if let Some(from) = query.created_from {
-            sql.push(" AND created_at >= ").push_bind(ts(from));
+            sql.push(" AND c.created_at >= ").push_bind(ts(from));
         }
         if let Some(to) = query.created_to {
-            sql.push(" AND created_at < ").push_bind(ts(to));
+            sql.push(" AND c.created_at < ").push_bind(ts(to));
         }
         if let Some(cursor) = query.before {
             // Row-value comparison: strictly after the cursor in (created_at, id) DESC order.
-            sql.push(" AND (created_at, id) < (")
+            sql.push(" AND (c.created_at, c.id) < (")
                 .push_bind(ts(cursor.created_at))
                 .push(", ")
                 .push_bind(cursor.id.to_string())
                 .push(")");
         }
-        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        sql.push(" ORDER BY c.created_at DESC, c.id DESC LIMIT ")
             .push_bind(i64::from(query.limit));
         sql.build_query_as::<CallRow>()
             .fetch_all(&self.reader)

@@ -18,11 +18,11 @@
 //! fails.
 
 use super::rows::{parse_json_text, to_json};
+use super::sqlite_wal::{WalTurn, open_connection};
 use super::{ApplyResult, StateChange, StoreError};
 use crate::domain::CallStatus;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
-use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -119,19 +119,22 @@ pub(super) struct ChangeWriter {
 }
 
 impl ChangeWriter {
-    /// Opens the writer's own connection to the database file and starts its thread.
+    /// Opens the writer's own connection to the database file and starts its thread, which
+    /// gives way to the WAL keeper (`turn`) before each batch.
     pub fn start(
         path: &Path,
-        busy_timeout: Duration,
         autocheckpoint_pages: u32,
+        turn: WalTurn,
     ) -> Result<ChangeWriter, StoreError> {
-        let connection = open(path, busy_timeout, autocheckpoint_pages).map_err(|error| {
-            StoreError::Database(format!("could not open the SQLite writer: {error}"))
-        })?;
+        let connection = open_connection(path, autocheckpoint_pages)
+            .inspect(|connection| connection.set_prepared_statement_cache_capacity(16))
+            .map_err(|error| {
+                StoreError::Database(format!("could not open the SQLite writer: {error}"))
+            })?;
         let (queue, incoming) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(connection, incoming))
+            .spawn(move || run(connection, incoming, turn))
             .map_err(|error| {
                 StoreError::Database(format!("could not start the SQLite writer: {error}"))
             })?;
@@ -153,23 +156,7 @@ fn stopped() -> StoreError {
     StoreError::Database("the SQLite writer has stopped".into())
 }
 
-/// The same settings as the sqlx connections (see `sqlite.rs`), on a plain connection.
-fn open(
-    path: &Path,
-    busy_timeout: Duration,
-    autocheckpoint_pages: u32,
-) -> rusqlite::Result<Connection> {
-    let connection = Connection::open(path)?;
-    connection.busy_timeout(busy_timeout)?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "NORMAL")?;
-    connection.pragma_update(None, "foreign_keys", "ON")?;
-    connection.pragma_update(None, "wal_autocheckpoint", autocheckpoint_pages)?;
-    connection.set_prepared_statement_cache_capacity(16);
-    Ok(connection)
-}
-
-fn run(mut connection: Connection, mut incoming: mpsc::Receiver<Queued>) {
+fn run(mut connection: Connection, mut incoming: mpsc::Receiver<Queued>, turn: WalTurn) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = incoming.blocking_recv() {
         batch.push(first);
@@ -179,6 +166,7 @@ fn run(mut connection: Connection, mut incoming: mpsc::Receiver<Queued>) {
                 Err(_) => break,
             }
         }
+        turn.give_way();
         let (changes, answers): (Vec<EncodedChange>, Vec<oneshot::Sender<Answer>>) = batch
             .drain(..)
             .map(|queued| (queued.change, queued.answer))
@@ -280,37 +268,36 @@ fn apply_one(
 ) -> rusqlite::Result<Answer> {
     // 1. A webhook recorded before: its stored reply, and nothing written.
     let known: Option<Option<String>> = transaction
-        .prepare_cached("SELECT reply FROM webhook_events WHERE key = ?1")?
-        .query_row([&change.key], |row| row.get(0))
+        .prepare_cached("SELECT reply FROM webhook_events WHERE call_id = ?1 AND key = ?2")?
+        .query_row([&change.call_id, &change.key], |row| row.get(0))
         .optional()?;
     if let Some(reply) = known {
         return Ok(duplicate(reply));
     }
-    // 2. The new state, only if the call is still at the version it was read at.
-    let version: Option<i64> = transaction
+    // 2. The new state, only if the call is still at the version it was read at. (No
+    //    `RETURNING`: SQLite collects returned rows in a temporary table, one per statement,
+    //    and the new version is known anyway: the one expected, plus one.)
+    let updated = transaction
         .prepare_cached(
             "UPDATE calls SET status = ?1, step = ?2, prompts_played = ?3, reprompts = ?4, \
              repeats = ?5, digits = ?6, summary_received = ?7, \
              outcome = COALESCE(?8, outcome), version = version + 1, updated_at = ?9 \
-             WHERE id = ?10 AND version = ?11 RETURNING version",
+             WHERE id = ?10 AND version = ?11",
         )?
-        .query_row(
-            params![
-                change.status,
-                change.step,
-                change.prompts_played,
-                change.reprompts,
-                change.repeats,
-                change.digits,
-                change.summary_received,
-                change.outcome,
-                change.received_at,
-                change.call_id,
-                change.expected_version,
-            ],
-            |row| row.get(0),
-        )
-        .optional()?;
+        .execute(params![
+            change.status,
+            change.step,
+            change.prompts_played,
+            change.reprompts,
+            change.repeats,
+            change.digits,
+            change.summary_received,
+            change.outcome,
+            change.received_at,
+            change.call_id,
+            change.expected_version,
+        ])?;
+    let version = (updated == 1).then_some(change.expected_version + 1);
     let Some(version) = version else {
         let exists: bool = transaction
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM calls WHERE id = ?1)")?

@@ -1233,6 +1233,7 @@ async fn the_schema_refuses_values_no_code_should_write(store: SharedStore, url:
         "UPDATE calls SET version = 0",
         "UPDATE call_timeline SET to_status = 'archived'",
         "UPDATE call_timeline SET event = 'retry'",
+        "UPDATE call_scripts SET script = '[]'",
         "INSERT INTO idempotency_keys (key, request_hash, call_id, status, created_at, expires_at) \
          SELECT 'k', 'h', id, 'done', created_at, created_at FROM calls",
         "INSERT INTO idempotency_keys (key, request_hash, call_id, status, created_at, expires_at) \
@@ -1271,7 +1272,7 @@ async fn a_row_whose_script_no_longer_parses_is_reported_corrupt(store: SharedSt
     let call = pending_call(&store, "ORD-1", "sess-1").await;
     execute_raw(
         &url,
-        "UPDATE calls SET script = '{\"template\": 6591234567}'",
+        "UPDATE call_scripts SET script = '{\"template\": 6591234567}'",
     )
     .await
     .unwrap();

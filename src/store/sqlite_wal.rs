@@ -1,0 +1,251 @@
+//! Upkeep of the SQLite write-ahead log: a keeper thread copies committed pages back into
+//! the database and restarts the log, so that the WAL stays small without the state-change
+//! writer ever waiting for the disk; plus the plain connections both threads use.
+//!
+//! Why a thread of our own: in WAL mode a commit only appends pages to the log (with
+//! `synchronous=NORMAL`, no fsync), and a checkpoint later copies them into the database,
+//! with an fsync of each file. Left to SQLite, the connection that commits runs the
+//! checkpoint itself, fsyncs included, while every webhook waiting on its batch waits too.
+//! And the log only starts again from its beginning when a checkpoint has copied all of it
+//! and a writer begins before anything new is committed: under a steady stream of commits a
+//! passive checkpoint never catches up to the last frame, so the log (and SQLite's index of
+//! it, which every page read searches) would grow without end.
+//!
+//! So the keeper runs passive checkpoints, which never block anyone and pay the fsyncs; and
+//! once the log is long and the keeper has caught up to within a few frames of its end, it
+//! closes it with one `RESTART` checkpoint: that one holds the write lock while it copies the
+//! last few frames, after which the next commit starts the log from its beginning. The
+//! group-commit writer would otherwise take the lock back between two batches before the
+//! keeper could get it, so it gives way (see [`WalTurn`]) for the millisecond or two this takes.
+
+use rusqlite::Connection;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// The log is closed once it holds this many frames (16 MiB of 4 KiB pages).
+const RESTART_AT_FRAMES: i64 = 4096;
+/// ... and the keeper's passive checkpoints have left at most this many to copy, so that the
+/// `RESTART`, which holds the write lock, only has a few hundred KiB to copy and fsync.
+const TAIL_FRAMES: i64 = 64;
+/// How often the keeper looks at the log when nothing is pressing.
+const LOOK_EVERY: Duration = Duration::from_millis(20);
+/// The pause between passive checkpoints while the keeper catches up with a long log.
+const CATCH_UP_PAUSE: Duration = Duration::from_millis(1);
+/// The longest the writer gives way to a restart before writing anyway.
+const MAX_GIVE_WAY: Duration = Duration::from_millis(50);
+
+/// Settings of the plain (rusqlite) connections, the same as the sqlx pools' (`sqlite.rs`).
+pub(super) fn open_connection(
+    path: &Path,
+    autocheckpoint_pages: u32,
+) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_handler(Some(wait_for_lock))?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.pragma_update(None, "wal_autocheckpoint", autocheckpoint_pages)?;
+    Ok(connection)
+}
+
+/// How our plain connections wait for a lock another connection holds: up to about five
+/// seconds, like the sqlx pools' busy timeout, but in steps of 50 µs at first. SQLite's own
+/// busy handler sleeps 1, 2, 5, 10, 15... ms, so a lock held for 2 ms would cost 8.
+fn wait_for_lock(attempt: i32) -> bool {
+    const QUICK_ATTEMPTS: i32 = 200; // 10 ms in 50 µs steps
+    const SLOW_ATTEMPTS: i32 = 5_000; // then 1 ms steps
+    if attempt < QUICK_ATTEMPTS {
+        std::thread::sleep(Duration::from_micros(50));
+        true
+    } else if attempt < QUICK_ATTEMPTS + SLOW_ATTEMPTS {
+        std::thread::sleep(Duration::from_millis(1));
+        true
+    } else {
+        false
+    }
+}
+
+/// Set while the keeper waits for the write lock to close the log; the group-commit writer
+/// checks it before each batch.
+#[derive(Clone, Default)]
+pub(super) struct WalTurn(Arc<AtomicBool>);
+
+impl WalTurn {
+    /// Waits (at most [`MAX_GIVE_WAY`]) while the keeper is closing the log.
+    pub fn give_way(&self) {
+        if !self.0.load(Ordering::Acquire) {
+            return;
+        }
+        let give_up_at = Instant::now() + MAX_GIVE_WAY;
+        while self.0.load(Ordering::Acquire) && Instant::now() < give_up_at {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+
+    fn set(&self, closing: bool) {
+        self.0.store(closing, Ordering::Release);
+    }
+}
+
+/// The keeper thread; it stops when this is dropped.
+pub(super) struct WalKeeper {
+    _stop: mpsc::Sender<()>,
+}
+
+impl WalKeeper {
+    /// Opens the keeper's own connection to the database file and starts its thread.
+    pub fn start(path: &Path, turn: WalTurn) -> Result<WalKeeper, String> {
+        let connection = open_connection(path, 0)
+            .map_err(|error| format!("could not open the WAL keeper: {error}"))?;
+        let database = File::open(path)
+            .map_err(|error| format!("could not open the database file: {error}"))?;
+        let keeper = Keeper {
+            database,
+            last_log: 0,
+            closed_at: None,
+            failing: false,
+        };
+        let (stop, stopped) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-wal".into())
+            .spawn(move || run(&connection, keeper, &turn, &stopped))
+            .map_err(|error| format!("could not start the WAL keeper: {error}"))?;
+        Ok(WalKeeper { _stop: stop })
+    }
+}
+
+fn run(connection: &Connection, mut keeper: Keeper, turn: &WalTurn, stopped: &mpsc::Receiver<()>) {
+    let mut pause = LOOK_EVERY;
+    loop {
+        match stopped.recv_timeout(pause) {
+            Err(RecvTimeoutError::Timeout) => {}
+            // The store was dropped.
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+        pause = match keeper.step(connection, turn) {
+            Ok(next) => {
+                keeper.succeeded();
+                match next {
+                    Next::Rest => LOOK_EVERY,
+                    Next::CatchUp => CATCH_UP_PAUSE,
+                }
+            }
+            Err(error) => {
+                keeper.failed(&error);
+                LOOK_EVERY
+            }
+        };
+    }
+}
+
+enum Next {
+    Rest,
+    CatchUp,
+}
+
+/// What the keeper remembers between two looks at the log.
+struct Keeper {
+    /// The database file, to flush its pages outside any lock (see [`Keeper::step`]).
+    database: File,
+    /// The length of the log at the previous checkpoint: the difference is what has been
+    /// committed since, about what the next checkpoint will have to copy.
+    last_log: i64,
+    /// The length of the log when it was last closed: until a writer starts it again, there
+    /// is nothing to do.
+    closed_at: Option<i64>,
+    /// Whether the last step failed (a failure is logged once, not every 20 ms).
+    failing: bool,
+}
+
+impl Keeper {
+    /// One look at the log: a passive checkpoint, then, if the log is long, either more
+    /// catching up or the restart.
+    ///
+    /// SQLite fsyncs the database only at a checkpoint that reaches the end of the log,
+    /// which under load is the restart, with the write lock held: on a disk that does a few
+    /// tens of thousands of random writes a second, the pages dirtied since the previous
+    /// restart would take tens of milliseconds. So the keeper flushes them itself first,
+    /// without any lock, and restarts only once the log grows by at most [`TAIL_FRAMES`]
+    /// between two checkpoints: the restart then copies and flushes about that many pages.
+    fn step(&mut self, connection: &Connection, turn: &WalTurn) -> Result<Next, String> {
+        let passive = checkpoint(connection, Mode::Passive).map_err(|e| e.to_string())?;
+        let grown = if passive.log >= self.last_log {
+            passive.log - self.last_log
+        } else {
+            passive.log // the log was started again meanwhile
+        };
+        self.last_log = passive.log;
+        if passive.log < RESTART_AT_FRAMES || self.closed_at == Some(passive.log) {
+            return Ok(Next::Rest);
+        }
+        self.closed_at = None;
+        if passive.busy || passive.copied < passive.log {
+            // Another checkpoint ran, or a reader still needed older pages: try again soon.
+            return Ok(Next::CatchUp);
+        }
+        self.database
+            .sync_data()
+            .map_err(|e| format!("could not flush the database file: {e}"))?;
+        if grown > TAIL_FRAMES {
+            return Ok(Next::CatchUp);
+        }
+        turn.set(true);
+        let restart = checkpoint(connection, Mode::Restart);
+        turn.set(false);
+        let restart = restart.map_err(|e| e.to_string())?;
+        self.last_log = restart.log;
+        if restart.busy || restart.copied < restart.log {
+            return Ok(Next::CatchUp);
+        }
+        self.closed_at = Some(restart.log);
+        Ok(Next::Rest)
+    }
+
+    fn failed(&mut self, error: &str) {
+        if !self.failing {
+            tracing::warn!(error, "a WAL checkpoint failed; retrying");
+        }
+        self.failing = true;
+    }
+
+    fn succeeded(&mut self) {
+        self.failing = false;
+    }
+}
+
+/// What `PRAGMA wal_checkpoint` reports.
+struct Checkpoint {
+    /// The checkpoint could not take a lock it needed (another checkpoint, or the write lock).
+    busy: bool,
+    /// Frames in the log.
+    log: i64,
+    /// Frames of the log now copied into the database.
+    copied: i64,
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Copies what it can; never waits, never blocks anyone.
+    Passive,
+    /// Waits for the write lock and for readers of the log, copies everything, and makes the
+    /// next commit start the log from its beginning.
+    Restart,
+}
+
+fn checkpoint(connection: &Connection, mode: Mode) -> rusqlite::Result<Checkpoint> {
+    let sql = match mode {
+        Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+        Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
+    };
+    connection.query_row(sql, [], |row| {
+        Ok(Checkpoint {
+            busy: row.get::<_, i64>(0)? != 0,
+            log: row.get(1)?,
+            copied: row.get(2)?,
+        })
+    })
+}
