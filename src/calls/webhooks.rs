@@ -5,7 +5,7 @@
 //! gets the stored answer and changes nothing.
 
 use crate::calls::CallService;
-use crate::domain::{SessionOutcome, customer_answered};
+use crate::domain::{JsonText, SessionOutcome, customer_answered};
 use crate::error::ApiError;
 use crate::ivr::machine::{self, Effect, SummaryFacts};
 use crate::sessions::LiveSession;
@@ -14,7 +14,6 @@ use crate::store::{
 };
 use crate::voice::wire::{VcaEvent, VssEvent};
 use chrono::Utc;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// A conflicting concurrent update is retried with fresh state this many times.
@@ -22,7 +21,7 @@ const MAX_ATTEMPTS: usize = 5;
 
 impl CallService {
     /// Decides the reply to a VCA and commits the transition before returning it.
-    pub async fn answer_vca(&self, event: &VcaEvent, raw: Value) -> Result<Value, ApiError> {
+    pub async fn answer_vca(&self, event: &VcaEvent, raw: JsonText) -> Result<JsonText, ApiError> {
         let payload = &event.payload;
         let session_id = payload.session_id.as_str();
         let key = match payload.event_id.as_deref().filter(|id| !id.is_empty()) {
@@ -37,8 +36,9 @@ impl CallService {
                 session_id,
                 "VCA for a session we did not place: apologising"
             );
-            return Ok(serde_json::to_value(self.catalog.unknown_session_reply())
-                .expect("a callflow serializes"));
+            return Ok(
+                JsonText::of(&self.catalog.unknown_session_reply()).expect("a callflow serializes")
+            );
         };
         // The event and the reply move into the change and back out of it, rather than
         // being cloned: they are the biggest values of the hot path.
@@ -50,9 +50,9 @@ impl CallService {
                 dtmf.as_deref(),
                 payload.client_action_id.as_deref(),
             );
-            let reply = serde_json::to_value(&decision.reply).expect("a callflow serializes");
+            let reply = JsonText::of(&decision.reply).expect("a callflow serializes");
             let now = Utc::now();
-            let mut change = StateChange {
+            let change = StateChange {
                 call_id: live.call_id,
                 expected_version: live.version,
                 webhook: WebhookRecord {
@@ -84,7 +84,10 @@ impl CallService {
                         effect = decision.effect.as_str(),
                         "VCA applied"
                     );
-                    let reply = change.webhook.reply.take().unwrap_or_default();
+                    let reply = change
+                        .webhook
+                        .reply
+                        .unwrap_or_else(|| reply_for_lost_answer(&live));
                     let next = LiveSession {
                         version,
                         state: change.state,
@@ -95,10 +98,10 @@ impl CallService {
                 }
                 ApplyResult::Duplicate { reply } => {
                     tracing::info!(session_id, "VCA re-delivered: answering as the first time");
-                    return Ok(reply.unwrap_or(reply_for_lost_answer(&live)));
+                    return Ok(reply.unwrap_or_else(|| reply_for_lost_answer(&live)));
                 }
                 ApplyResult::Conflict => {
-                    event = std::mem::take(&mut change.webhook.event);
+                    event = change.webhook.event;
                     live = match self.sessions.reload(session_id).await? {
                         Some(fresh) => fresh,
                         None => return Err(vanished(session_id)),
@@ -110,7 +113,7 @@ impl CallService {
     }
 
     /// Records 8x8's session summary. Never overwrites a customer's decision.
-    pub async fn record_vss(&self, event: &VssEvent, raw: Value) -> Result<(), ApiError> {
+    pub async fn record_vss(&self, event: &VssEvent, raw: JsonText) -> Result<(), ApiError> {
         let payload = &event.payload;
         let session_id = payload.session_id.as_str();
         let Some(mut live) = self.find_session(session_id).await? else {
@@ -128,7 +131,7 @@ impl CallService {
         for _ in 0..MAX_ATTEMPTS {
             let state = machine::on_summary(&live.state, facts);
             let now = Utc::now();
-            let mut change = StateChange {
+            let change = StateChange {
                 call_id: live.call_id,
                 expected_version: live.version,
                 webhook: WebhookRecord {
@@ -175,7 +178,7 @@ impl CallService {
                     return Ok(());
                 }
                 ApplyResult::Conflict => {
-                    event = std::mem::take(&mut change.webhook.event);
+                    event = change.webhook.event;
                     live = match self.sessions.reload(session_id).await? {
                         Some(fresh) => fresh,
                         None => return Err(vanished(session_id)),
@@ -189,15 +192,18 @@ impl CallService {
 
 /// A VCA row always stores its reply, so this cannot happen; should it, hang up rather than
 /// answer an empty callflow (undefined in 8x8's docs).
-fn reply_for_lost_answer(live: &LiveSession) -> Value {
-    serde_json::json!({
+fn reply_for_lost_answer(live: &LiveSession) -> JsonText {
+    JsonText::of(&serde_json::json!({
         "clientActionId": live.script.client_action_base,
         "callflow": [{"action": "hangup"}]
-    })
+    }))
+    .expect("a callflow serializes")
 }
 
-fn body_digest(raw: &Value) -> String {
-    let bytes = serde_json::to_vec(raw).unwrap_or_default();
+/// A digest of the event that does not depend on how 8x8 spelled it: of its tree, whose
+/// keys are sorted, so a re-delivery with its keys in another order is the same event.
+fn body_digest(raw: &JsonText) -> String {
+    let bytes = serde_json::to_vec(&raw.to_value()).unwrap_or_default();
     Sha256::digest(&bytes)
         .iter()
         .take(16)

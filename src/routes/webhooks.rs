@@ -2,14 +2,16 @@
 //! a misdirected event (all types may share one URL, CONTRACT A-26) is still handled right.
 
 use crate::auth::WebhookCaller;
+use crate::domain::JsonText;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::extract::{JsonObject, typed};
+use crate::routes::extract::{JsonObjectText, typed_text};
 use crate::state::AppState;
 use crate::voice::wire::{VcaEvent, VcaPayload, VcaReply, VssEvent, extract_dtmf};
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
-use serde_json::{Value, json};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 /// The acknowledgement of a VSS (and of events we do not act on).
@@ -17,7 +19,13 @@ use utoipa::ToSchema;
 pub struct Ack {
     /// Always `ok`.
     #[schema(example = "ok")]
-    status: String,
+    status: &'static str,
+}
+
+impl Ack {
+    fn ok() -> Response {
+        Json(Ack { status: "ok" }).into_response()
+    }
 }
 
 /// What an event is, by its `eventType`, or by the URL it reached when it has none.
@@ -28,13 +36,28 @@ enum EventKind {
     Other,
 }
 
-fn kind_of(body: &Value, default: EventKind) -> EventKind {
-    match body.get("eventType").and_then(Value::as_str) {
+/// Only the `eventType` of an event, read before the whole of it.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "eventType", default)]
+    event_type: Value,
+}
+
+/// The event's kind, and its `eventType` when it is a string.
+fn kind_of(body: &JsonText, default: EventKind) -> (EventKind, Option<String>) {
+    let event_type = serde_json::from_str::<Envelope>(body.as_str())
+        .ok()
+        .and_then(|envelope| match envelope.event_type {
+            Value::String(event_type) => Some(event_type),
+            _ => None,
+        });
+    let kind = match event_type.as_deref() {
         Some("CALL_ACTION") => EventKind::CallAction,
         Some("SESSION_SUMMARY") => EventKind::SessionSummary,
         Some(_) => EventKind::Other,
         None => default,
-    }
+    };
+    (kind, event_type)
 }
 
 /// Voice Call Action: the customer pressed a key (or nothing); answers the next callflow.
@@ -60,8 +83,8 @@ fn kind_of(body: &Value, default: EventKind) -> EventKind {
 pub async fn vca(
     State(state): State<AppState>,
     _caller: WebhookCaller,
-    JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+    JsonObjectText(body): JsonObjectText,
+) -> Result<Response, ApiError> {
     dispatch(&state, body, EventKind::CallAction).await
 }
 
@@ -86,8 +109,8 @@ pub async fn vca(
 pub async fn vss(
     State(state): State<AppState>,
     _caller: WebhookCaller,
-    JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+    JsonObjectText(body): JsonObjectText,
+) -> Result<Response, ApiError> {
     dispatch(&state, body, EventKind::SessionSummary).await
 }
 
@@ -133,29 +156,30 @@ fn bounded_dtmf(payload: &VcaPayload) -> Result<(), ApiError> {
 
 async fn dispatch(
     state: &AppState,
-    body: Value,
+    body: JsonText,
     default: EventKind,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     match kind_of(&body, default) {
-        EventKind::CallAction => {
-            let event: VcaEvent = typed(&body)?;
+        (EventKind::CallAction, _) => {
+            let event: VcaEvent = typed_text(&body)?;
             bounded("payload.sessionId", &event.payload.session_id)?;
             if let Some(event_id) = &event.payload.event_id {
                 bounded("payload.eventId", event_id)?;
             }
             bounded_dtmf(&event.payload)?;
-            Ok(Json(state.calls.answer_vca(&event, body).await?))
+            let reply = state.calls.answer_vca(&event, body).await?;
+            Ok(Json(reply).into_response())
         }
-        EventKind::SessionSummary => {
-            let event: VssEvent = typed(&body)?;
+        (EventKind::SessionSummary, _) => {
+            let event: VssEvent = typed_text(&body)?;
             bounded("payload.sessionId", &event.payload.session_id)?;
             state.calls.record_vss(&event, body).await?;
-            Ok(Json(json!({"status": "ok"})))
+            Ok(Ack::ok())
         }
-        EventKind::Other => {
-            let event_type = body.get("eventType").and_then(|t| t.as_str()).unwrap_or("");
+        (EventKind::Other, event_type) => {
+            let event_type = event_type.unwrap_or_default();
             tracing::info!(event_type, "webhook event acknowledged without action");
-            Ok(Json(json!({"status": "ok"})))
+            Ok(Ack::ok())
         }
     }
 }

@@ -7,7 +7,7 @@
 //! Timestamps are stored to the microsecond on both backends: finer parts are truncated on
 //! write, so a record read back carries `trunc_subsecs(6)` of what was written.
 
-use crate::domain::{CallStatus, SessionOutcome};
+use crate::domain::{CallStatus, JsonText, SessionOutcome};
 use crate::ivr::{CallScript, IvrState};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -127,10 +127,10 @@ pub struct WebhookRecord {
     pub kind: WebhookKind,
     pub session_id: String,
     pub received_at: DateTime<Utc>,
-    /// The event as parsed (the whole JSON body).
-    pub event: Value,
+    /// The event: the whole JSON body, as 8x8 sent it.
+    pub event: JsonText,
     /// The callflow we answered (VCA), stored so that a re-delivery gets the same answer.
-    pub reply: Option<Value>,
+    pub reply: Option<JsonText>,
 }
 
 /// One webhook's effect on one call, committed atomically: the webhook row (unique on its
@@ -152,7 +152,7 @@ pub enum ApplyResult {
     /// Committed; the call's new version.
     Applied { version: i64 },
     /// A webhook with this key was already recorded; nothing was written. Its stored reply.
-    Duplicate { reply: Option<Value> },
+    Duplicate { reply: Option<JsonText> },
     /// The call changed since it was read (another instance, or a stale cache): nothing was
     /// written; reload and decide again.
     Conflict,

@@ -397,8 +397,8 @@ impl Store for PgStore {
         .bind(&hook.session_id)
         .bind(change.call_id)
         .bind(micros(hook.received_at))
-        .bind(&hook.event)
-        .bind(&hook.reply)
+        .bind(sqlx::types::Json(&hook.event))
+        .bind(hook.reply.as_ref().map(sqlx::types::Json))
         .bind(state.status.as_str())
         .bind(state.step.as_str())
         .bind(prompts_played)
@@ -431,8 +431,8 @@ impl Store for PgStore {
                 Ok(ApplyResult::Conflict)
             }
             (false, _) => {
-                let reply: Option<Value> = sqlx::query_scalar(
-                    "SELECT reply FROM webhook_events WHERE call_id = $1 AND key = $2",
+                let reply: Option<String> = sqlx::query_scalar(
+                    "SELECT reply::text FROM webhook_events WHERE call_id = $1 AND key = $2",
                 )
                 .bind(change.call_id)
                 .bind(&hook.key)
@@ -440,6 +440,10 @@ impl Store for PgStore {
                 .await
                 .map_err(db_error("read a webhook's reply"))?;
                 tx.rollback().await.map_err(db_error("roll back"))?;
+                let reply = reply
+                    .map(JsonText::parse)
+                    .transpose()
+                    .map_err(|_| StoreError::Corrupt("webhook: reply is not JSON".into()))?;
                 Ok(ApplyResult::Duplicate { reply })
             }
         }

@@ -27,7 +27,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// The log is closed once it holds this many frames (16 MiB of 4 KiB pages).
-const RESTART_AT_FRAMES: i64 = 4096;
+const RESTART_AT_FRAMES: i64 = 65536;
 /// ... and the keeper's passive checkpoints have left at most this many to copy, so that the
 /// `RESTART`, which holds the write lock, only has a few hundred KiB to copy and fsync.
 const TAIL_FRAMES: i64 = 64;
@@ -239,7 +239,7 @@ enum Mode {
 fn checkpoint(connection: &Connection, mode: Mode) -> rusqlite::Result<Checkpoint> {
     let sql = match mode {
         Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
-        Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
+        Mode::Restart => "PRAGMA wal_checkpoint(TRUNCATE)",
     };
     connection.query_row(sql, [], |row| {
         Ok(Checkpoint {

@@ -17,10 +17,10 @@
 //! back and every change is applied again in its own transaction, so that only the faulty one
 //! fails.
 
-use super::rows::{parse_json_text, to_json};
+use super::rows::to_json;
 use super::sqlite_wal::{WalTurn, open_connection};
 use super::{ApplyResult, StateChange, StoreError};
-use crate::domain::CallStatus;
+use crate::domain::{CallStatus, JsonText};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
@@ -83,8 +83,8 @@ impl EncodedChange {
             session_id: hook.session_id.clone(),
             call_id: change.call_id.to_string(),
             received_at: ts(hook.received_at),
-            event: hook.event.to_string(),
-            reply: hook.reply.as_ref().map(ToString::to_string),
+            event: hook.event.as_str().to_owned(),
+            reply: hook.reply.as_ref().map(|reply| reply.as_str().to_owned()),
             status: state.status.as_str(),
             step: state.step.as_str(),
             prompts_played: i64::from(state.prompts_played),
@@ -345,9 +345,8 @@ fn apply_one(
 
 fn duplicate(reply: Option<String>) -> Answer {
     let reply = reply
-        .as_deref()
-        .map(|text| parse_json_text(text, "reply"))
+        .map(JsonText::parse)
         .transpose()
-        .map_err(|what| StoreError::Corrupt(format!("webhook: {what}")))?;
+        .map_err(|_| StoreError::Corrupt("webhook: reply is not JSON".into()))?;
     Ok(ApplyResult::Duplicate { reply })
 }

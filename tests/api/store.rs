@@ -3,7 +3,7 @@
 //! PostgreSQL test of it (`store::sqlite::<name>`, `store::postgres::<name>`).
 
 use crate::databases::{execute_raw, fresh_sqlite, on_postgres, on_sqlite, remove_sqlite};
-use callconfirm::domain::{CallStatus, MenuStep, SessionOutcome, outcome::OutcomeError};
+use callconfirm::domain::{CallStatus, JsonText, MenuStep, SessionOutcome, outcome::OutcomeError};
 use callconfirm::ivr::{CallScript, IvrState, MenuOptions, ScriptTexts};
 use callconfirm::store::{
     self, ApplyResult, CallQuery, CallRecord, Cursor, IdempotencyClaim, NewCall, Placement,
@@ -12,7 +12,7 @@ use callconfirm::store::{
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pretty_assertions::assert_eq;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -220,14 +220,15 @@ pub(crate) async fn pending_call(
         .unwrap()
 }
 
-fn confirm_reply() -> Value {
-    json!({
+fn confirm_reply() -> JsonText {
+    JsonText::of(&json!({
         "clientActionId": "ORD-1_20261126_1430_Bright_Smile",
         "callflow": [
             {"action": "say", "params": {"text": "Thank you, see you then."}},
             {"action": "hangup"}
         ]
-    })
+    }))
+    .unwrap()
 }
 
 /// The change a VCA with key 1 makes to a pending call: confirmed.
@@ -240,7 +241,7 @@ pub(crate) fn confirm_change(call: &CallRecord, event_id: &str) -> StateChange {
             kind: WebhookKind::Vca,
             session_id: call.session_id.clone().unwrap(),
             received_at: at(2),
-            event: json!({"eventId": event_id, "dtmf": "1"}),
+            event: JsonText::of(&json!({"eventId": event_id, "dtmf": "1"})).unwrap(),
             reply: Some(confirm_reply()),
         },
         state: IvrState {
