@@ -113,7 +113,7 @@ impl SqliteStore {
 
 /// The writers checkpoint by themselves only past this many WAL pages (64 MiB of 4 KiB
 /// pages): a safety net, four times what the WAL keeper lets the log grow to.
-const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+pub(super) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     sqlx::migrate!("./migrations/sqlite")

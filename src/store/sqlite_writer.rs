@@ -21,7 +21,9 @@ use super::rows::to_json;
 use super::sqlite_wal::{WalTurn, open_connection};
 use super::{ApplyResult, StateChange, StoreError};
 use crate::domain::{CallStatus, JsonText};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OptionalExtension, Statement, Transaction, TransactionBehavior, params,
+};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -120,21 +122,21 @@ pub(super) struct ChangeWriter {
 
 impl ChangeWriter {
     /// Opens the writer's own connection to the database file and starts its thread, which
-    /// gives way to the WAL keeper (`turn`) before each batch.
+    /// gives way to the WAL keeper (`turn`) before each batch. The schema must be migrated:
+    /// the writer's statements are prepared here, so that a mismatch stops startup.
     pub fn start(
         path: &Path,
         autocheckpoint_pages: u32,
         turn: WalTurn,
     ) -> Result<ChangeWriter, StoreError> {
-        let connection = open_connection(path, autocheckpoint_pages)
-            .inspect(|connection| connection.set_prepared_statement_cache_capacity(16))
-            .map_err(|error| {
-                StoreError::Database(format!("could not open the SQLite writer: {error}"))
-            })?;
+        let opening_failed =
+            |error| StoreError::Database(format!("could not open the SQLite writer: {error}"));
+        let connection = open_connection(path, autocheckpoint_pages).map_err(opening_failed)?;
+        drop(Statements::prepare(&connection).map_err(opening_failed)?);
         let (queue, incoming) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(connection, incoming, turn))
+            .spawn(move || run(&connection, incoming, &turn))
             .map_err(|error| {
                 StoreError::Database(format!("could not start the SQLite writer: {error}"))
             })?;
@@ -156,7 +158,15 @@ fn stopped() -> StoreError {
     StoreError::Database("the SQLite writer has stopped".into())
 }
 
-fn run(mut connection: Connection, mut incoming: mpsc::Receiver<Queued>, turn: WalTurn) {
+fn run(connection: &Connection, mut incoming: mpsc::Receiver<Queued>, turn: &WalTurn) {
+    // Prepared (and checked) once already by `start`, on this same connection.
+    let mut statements = match Statements::prepare(connection) {
+        Ok(statements) => Some(statements),
+        Err(error) => {
+            tracing::error!(error = %error, "the SQLite writer cannot prepare its statements");
+            None
+        }
+    };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = incoming.blocking_recv() {
         batch.push(first);
@@ -171,7 +181,10 @@ fn run(mut connection: Connection, mut incoming: mpsc::Receiver<Queued>, turn: W
             .drain(..)
             .map(|queued| (queued.change, queued.answer))
             .unzip();
-        let results = apply_all(&mut connection, &changes);
+        let results = match statements.as_mut() {
+            Some(statements) => apply_all(connection, statements, &changes),
+            None => changes.iter().map(|_| Err(unprepared())).collect(),
+        };
         for (answer, result) in answers.into_iter().zip(results) {
             // A caller that went away (its request was cancelled) needs no answer.
             let _ = answer.send(result);
@@ -179,9 +192,54 @@ fn run(mut connection: Connection, mut incoming: mpsc::Receiver<Queued>, turn: W
     }
 }
 
+fn unprepared() -> StoreError {
+    StoreError::Database("the SQLite writer could not prepare its statements".into())
+}
+
+/// The writer's statements, prepared once for its connection's life. (rusqlite's statement
+/// cache would keep them too, but every statement taken from it and given back costs a few
+/// allocations: it is filed again under a fresh copy of its SQL text.)
+struct Statements<'c> {
+    find_webhook: Statement<'c>,
+    update_call: Statement<'c>,
+    call_exists: Statement<'c>,
+    insert_webhook: Statement<'c>,
+    insert_entry: Statement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(connection: &'c Connection) -> rusqlite::Result<Statements<'c>> {
+        Ok(Statements {
+            find_webhook: connection
+                .prepare("SELECT reply FROM webhook_events WHERE call_id = ?1 AND key = ?2")?,
+            // No `RETURNING`: SQLite collects returned rows in a temporary table, one per
+            // statement, and the new version is known anyway: the one expected, plus one.
+            update_call: connection.prepare(
+                "UPDATE calls SET status = ?1, step = ?2, prompts_played = ?3, reprompts = ?4, \
+                 repeats = ?5, digits = ?6, summary_received = ?7, \
+                 outcome = COALESCE(?8, outcome), version = version + 1, updated_at = ?9 \
+                 WHERE id = ?10 AND version = ?11",
+            )?,
+            call_exists: connection.prepare("SELECT EXISTS (SELECT 1 FROM calls WHERE id = ?1)")?,
+            insert_webhook: connection.prepare(
+                "INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+            insert_entry: connection.prepare(
+                "INSERT INTO call_timeline (call_id, at, from_status, to_status, event, effect, digits) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+        })
+    }
+}
+
 /// One answer per change, in order.
-fn apply_all(connection: &mut Connection, changes: &[EncodedChange]) -> Vec<Answer> {
-    match apply_in_one_transaction(connection, changes) {
+fn apply_all(
+    connection: &Connection,
+    statements: &mut Statements<'_>,
+    changes: &[EncodedChange],
+) -> Vec<Answer> {
+    match apply_in_one_transaction(connection, statements, changes) {
         Ok(answers) => answers,
         Err(Failure::Change(error)) if changes.len() > 1 => {
             tracing::warn!(
@@ -192,7 +250,11 @@ fn apply_all(connection: &mut Connection, changes: &[EncodedChange]) -> Vec<Answ
             changes
                 .iter()
                 .map(|change| {
-                    match apply_in_one_transaction(connection, std::slice::from_ref(change)) {
+                    match apply_in_one_transaction(
+                        connection,
+                        statements,
+                        std::slice::from_ref(change),
+                    ) {
                         Ok(mut single) => single.pop().unwrap_or_else(|| Err(lost())),
                         Err(failure) => Err(failure.into_store_error(change.call)),
                     }
@@ -246,15 +308,17 @@ fn is_missing_parent(error: &rusqlite::Error) -> bool {
 }
 
 fn apply_in_one_transaction(
-    connection: &mut Connection,
+    connection: &Connection,
+    statements: &mut Statements<'_>,
     changes: &[EncodedChange],
 ) -> Result<Vec<Answer>, Failure> {
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
+    // Rolled back when dropped without a commit. (`new_unchecked`: the statements borrow
+    // the connection, so the transaction cannot take it mutably; nothing else uses it.)
+    let transaction = Transaction::new_unchecked(connection, TransactionBehavior::Immediate)
         .map_err(Failure::Transaction)?;
     let answers = changes
         .iter()
-        .map(|change| apply_one(&transaction, change))
+        .map(|change| apply_one(statements, change))
         .collect::<Result<Vec<Answer>, rusqlite::Error>>()
         .map_err(Failure::Change)?;
     transaction.commit().map_err(Failure::Transaction)?;
@@ -262,45 +326,33 @@ fn apply_in_one_transaction(
 }
 
 /// The statements of one change, in the transaction of its batch.
-fn apply_one(
-    transaction: &rusqlite::Transaction<'_>,
-    change: &EncodedChange,
-) -> rusqlite::Result<Answer> {
+fn apply_one(statements: &mut Statements<'_>, change: &EncodedChange) -> rusqlite::Result<Answer> {
     // 1. A webhook recorded before: its stored reply, and nothing written.
-    let known: Option<Option<String>> = transaction
-        .prepare_cached("SELECT reply FROM webhook_events WHERE call_id = ?1 AND key = ?2")?
+    let known: Option<Option<String>> = statements
+        .find_webhook
         .query_row([&change.call_id, &change.key], |row| row.get(0))
         .optional()?;
     if let Some(reply) = known {
         return Ok(duplicate(reply));
     }
-    // 2. The new state, only if the call is still at the version it was read at. (No
-    //    `RETURNING`: SQLite collects returned rows in a temporary table, one per statement,
-    //    and the new version is known anyway: the one expected, plus one.)
-    let updated = transaction
-        .prepare_cached(
-            "UPDATE calls SET status = ?1, step = ?2, prompts_played = ?3, reprompts = ?4, \
-             repeats = ?5, digits = ?6, summary_received = ?7, \
-             outcome = COALESCE(?8, outcome), version = version + 1, updated_at = ?9 \
-             WHERE id = ?10 AND version = ?11",
-        )?
-        .execute(params![
-            change.status,
-            change.step,
-            change.prompts_played,
-            change.reprompts,
-            change.repeats,
-            change.digits,
-            change.summary_received,
-            change.outcome,
-            change.received_at,
-            change.call_id,
-            change.expected_version,
-        ])?;
+    // 2. The new state, only if the call is still at the version it was read at.
+    let updated = statements.update_call.execute(params![
+        change.status,
+        change.step,
+        change.prompts_played,
+        change.reprompts,
+        change.repeats,
+        change.digits,
+        change.summary_received,
+        change.outcome,
+        change.received_at,
+        change.call_id,
+        change.expected_version,
+    ])?;
     let version = (updated == 1).then_some(change.expected_version + 1);
     let Some(version) = version else {
-        let exists: bool = transaction
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM calls WHERE id = ?1)")?
+        let exists: bool = statements
+            .call_exists
             .query_row([&change.call_id], |row| row.get(0))?;
         return Ok(if exists {
             Ok(ApplyResult::Conflict)
@@ -309,36 +361,26 @@ fn apply_one(
         });
     };
     // 3. The webhook, with the reply given, so that a re-delivery gets the same answer.
-    transaction
-        .prepare_cached(
-            "INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            change.key,
-            change.kind,
-            change.session_id,
-            change.call_id,
-            change.received_at,
-            change.event,
-            change.reply,
-        ])?;
+    statements.insert_webhook.execute(params![
+        change.key,
+        change.kind,
+        change.session_id,
+        change.call_id,
+        change.received_at,
+        change.event,
+        change.reply,
+    ])?;
     // 4. The timeline entry, when the webhook changed something.
     if let Some(entry) = &change.entry {
-        transaction
-            .prepare_cached(
-                "INSERT INTO call_timeline (call_id, at, from_status, to_status, event, effect, digits) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                change.call_id,
-                entry.at,
-                entry.from,
-                entry.to,
-                entry.event,
-                entry.effect,
-                entry.digits,
-            ])?;
+        statements.insert_entry.execute(params![
+            change.call_id,
+            entry.at,
+            entry.from,
+            entry.to,
+            entry.event,
+            entry.effect,
+            entry.digits,
+        ])?;
     }
     Ok(Ok(ApplyResult::Applied { version }))
 }
