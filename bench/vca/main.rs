@@ -13,6 +13,7 @@ mod database;
 mod http;
 mod memory;
 mod options;
+mod paced;
 mod payloads;
 mod processes;
 mod report;
