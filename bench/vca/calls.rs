@@ -38,6 +38,17 @@ pub enum Expect {
     AnyCallflow,
 }
 
+impl Expect {
+    /// What the two VCAs of a session (a wrong key, then 1) must be answered with.
+    pub fn wrong_key_then_confirm(is_app: bool) -> (Expect, Expect) {
+        if is_app {
+            (Expect::Reprompt, Expect::Closing)
+        } else {
+            (Expect::AnyCallflow, Expect::AnyCallflow)
+        }
+    }
+}
+
 /// Checks a VCA answer: 200 and the expected callflow. Returns its `clientActionId`.
 pub fn check_vca(answer: &Answer, expect: Expect) -> Result<String, String> {
     if answer.status != StatusCode::OK {

@@ -28,16 +28,12 @@ pub async fn drive_at(
     concurrency: usize,
     is_app: bool,
 ) -> BenchResult<Summary> {
-    let (first, second) = if is_app {
-        (Expect::Reprompt, Expect::Closing)
-    } else {
-        (Expect::AnyCallflow, Expect::AnyCallflow)
-    };
+    let (first, second) = Expect::wrong_key_then_confirm(is_app);
     let echoed: Arc<Vec<Mutex<Option<String>>>> =
         Arc::new(sessions.iter().map(|_| Mutex::new(None)).collect());
     let mut elapsed = Duration::ZERO;
     let mut tallies = Vec::new();
-    for phase in [Phase::WrongKey(first), Phase::Confirm(second)] {
+    for (phase, expect) in [(Phase::WrongKey, first), (Phase::Confirm, second)] {
         let connections = open_many(&server.address, concurrency).await?;
         let next = Arc::new(AtomicUsize::new(0));
         let phase_start = Instant::now();
@@ -60,8 +56,8 @@ pub async fn drive_at(
                             tokio::time::sleep_until(due.into()).await;
                         }
                         let body = match phase {
-                            Phase::WrongKey(_) => payloads::vca(session, WRONG_KEY, None),
-                            Phase::Confirm(_) => {
+                            Phase::WrongKey => payloads::vca(session, WRONG_KEY, None),
+                            Phase::Confirm => {
                                 let action = echoed[index].lock().expect("not poisoned").take();
                                 payloads::vca(session, CONFIRM_KEY, action.as_deref())
                             }
@@ -72,11 +68,11 @@ pub async fn drive_at(
                                 u32::try_from(due.elapsed().as_micros()).unwrap_or(u32::MAX);
                         }
                         tally.record(&answer);
-                        match (phase, check_vca(&answer, phase.expect())) {
-                            (Phase::WrongKey(_), Ok(action)) => {
+                        match (phase, check_vca(&answer, expect)) {
+                            (Phase::WrongKey, Ok(action)) => {
                                 *echoed[index].lock().expect("not poisoned") = Some(action);
                             }
-                            (Phase::Confirm(_), Ok(_)) => {}
+                            (Phase::Confirm, Ok(_)) => {}
                             (_, Err(error)) => tally.fail(error),
                         }
                     }
@@ -89,16 +85,9 @@ pub async fn drive_at(
     Ok(Summary::of(Tally::merge(tallies), elapsed))
 }
 
+/// Which of a session's two VCAs a phase sends.
 #[derive(Debug, Clone, Copy)]
 enum Phase {
-    WrongKey(Expect),
-    Confirm(Expect),
-}
-
-impl Phase {
-    fn expect(self) -> Expect {
-        match self {
-            Phase::WrongKey(expect) | Phase::Confirm(expect) => expect,
-        }
-    }
+    WrongKey,
+    Confirm,
 }

@@ -101,11 +101,7 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
             });
         }
     }
-    let measured: Vec<String> = batches
-        .iter()
-        .flat_map(|batch| batch.iter().cloned())
-        .collect();
-    let statuses = calls::sample_statuses(&app.address, &measured).await?;
+    let statuses = calls::sample_statuses(&app.address, &sessions[options.warmup..]).await?;
 
     let ratio = rows[1].summary.rps / bare_rps;
     let mut md = String::new();
@@ -149,9 +145,11 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
         "- app / bare throughput, closed loop: **{ratio:.2}**; app p99 {} ms",
         ms(rows[1].summary.p99)
     )?;
-    for (index, paced) in PACED.iter().enumerate() {
-        let app_row = &rows[3 + 2 * index];
-        let (_, rate) = app_row.offered.expect("a paced row");
+    let paced_app_rows = rows
+        .iter()
+        .filter(|row| row.process == app.name)
+        .filter_map(|row| row.offered.map(|(_, rate)| (row, rate)));
+    for (paced, (app_row, rate)) in PACED.iter().zip(paced_app_rows) {
         // Kept up: answered the offered rate (within 2 %: the last requests' latency
         // stretches a run's duration a little beyond its schedule).
         let kept_up = app_row.summary.rps >= rate * 0.98;
@@ -248,11 +246,7 @@ async fn drive(
     concurrency: usize,
     is_app: bool,
 ) -> BenchResult<Summary> {
-    let (first, second) = if is_app {
-        (Expect::Reprompt, Expect::Closing)
-    } else {
-        (Expect::AnyCallflow, Expect::AnyCallflow)
-    };
+    let (first, second) = Expect::wrong_key_then_confirm(is_app);
     let connections = open_many(&server.address, concurrency).await?;
     let started = Instant::now();
     let tallies = run_workers(connections, |worker, mut connection| {

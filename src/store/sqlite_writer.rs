@@ -123,7 +123,8 @@ pub(super) struct ChangeWriter {
 impl ChangeWriter {
     /// Opens the writer's own connection to the database file and starts its thread, which
     /// gives way to the WAL keeper (`turn`) before each batch. The schema must be migrated:
-    /// the writer's statements are prepared here, so that a mismatch stops startup.
+    /// the thread prepares its statements first and `start` waits for that, so that a
+    /// mismatch stops startup.
     pub fn start(
         path: &Path,
         autocheckpoint_pages: u32,
@@ -132,15 +133,28 @@ impl ChangeWriter {
         let opening_failed =
             |error| StoreError::Database(format!("could not open the SQLite writer: {error}"));
         let connection = open_connection(path, autocheckpoint_pages).map_err(opening_failed)?;
-        drop(Statements::prepare(&connection).map_err(opening_failed)?);
         let (queue, incoming) = mpsc::channel(QUEUE);
+        let (prepared, preparing) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(&connection, incoming, &turn))
+            .spawn(move || match Statements::prepare(&connection) {
+                Ok(statements) => {
+                    let _ = prepared.send(Ok(()));
+                    run(&connection, statements, incoming, &turn);
+                }
+                Err(error) => {
+                    let _ = prepared.send(Err(error));
+                }
+            })
             .map_err(|error| {
                 StoreError::Database(format!("could not start the SQLite writer: {error}"))
             })?;
-        Ok(ChangeWriter { queue })
+        // Preparing five statements takes microseconds: a short block of the opening task.
+        match preparing.recv() {
+            Ok(Ok(())) => Ok(ChangeWriter { queue }),
+            Ok(Err(error)) => Err(opening_failed(error)),
+            Err(_) => Err(stopped()),
+        }
     }
 
     /// Queues the change and waits until its batch has committed (or failed).
@@ -158,15 +172,12 @@ fn stopped() -> StoreError {
     StoreError::Database("the SQLite writer has stopped".into())
 }
 
-fn run(connection: &Connection, mut incoming: mpsc::Receiver<Queued>, turn: &WalTurn) {
-    // Prepared (and checked) once already by `start`, on this same connection.
-    let mut statements = match Statements::prepare(connection) {
-        Ok(statements) => Some(statements),
-        Err(error) => {
-            tracing::error!(error = %error, "the SQLite writer cannot prepare its statements");
-            None
-        }
-    };
+fn run(
+    connection: &Connection,
+    mut statements: Statements<'_>,
+    mut incoming: mpsc::Receiver<Queued>,
+    turn: &WalTurn,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = incoming.blocking_recv() {
         batch.push(first);
@@ -181,19 +192,12 @@ fn run(connection: &Connection, mut incoming: mpsc::Receiver<Queued>, turn: &Wal
             .drain(..)
             .map(|queued| (queued.change, queued.answer))
             .unzip();
-        let results = match statements.as_mut() {
-            Some(statements) => apply_all(connection, statements, &changes),
-            None => changes.iter().map(|_| Err(unprepared())).collect(),
-        };
+        let results = apply_all(connection, &mut statements, &changes);
         for (answer, result) in answers.into_iter().zip(results) {
             // A caller that went away (its request was cancelled) needs no answer.
             let _ = answer.send(result);
         }
     }
-}
-
-fn unprepared() -> StoreError {
-    StoreError::Database("the SQLite writer could not prepare its statements".into())
 }
 
 /// The writer's statements, prepared once for its connection's life. (rusqlite's statement
