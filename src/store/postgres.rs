@@ -299,7 +299,7 @@ impl Store for PgStore {
         }
         if let Some(cursor) = query.before {
             // Row comparison: strictly after the cursor in (created_at, id) DESC order; it
-            // matches the (created_at DESC, id DESC) index.
+            // matches the (created_at, id) index, walked backwards.
             sql.push(" AND (c.created_at, c.id) < (")
                 .push_bind(micros(cursor.created_at))
                 .push(", ")

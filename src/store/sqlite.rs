@@ -133,8 +133,33 @@ fn ts(at: DateTime<Utc>) -> String {
     match chrono::Datelike::year(&at) {
         ..0 => "0000-01-01T00:00:00.000000Z".to_owned(),
         10_000.. => "9999-12-31T23:59:59.999999Z".to_owned(),
-        _ => micros(at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        _ => fixed_width(micros(at)),
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ` of a year within 0000 to 9999. Written field by field
+/// rather than with a `format` pattern: every webhook stores two timestamps, and parsing the
+/// pattern each time cost more than the rest of the encoding.
+fn fixed_width(at: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // chrono carries a leap second as a nanosecond count of a second or more (`%S` shows 60).
+    let (second, nanos) = match at.nanosecond() {
+        leap @ 1_000_000_000.. => (60, leap - 1_000_000_000),
+        nanos => (at.second(), nanos),
+    };
+    let mut text = String::with_capacity(27);
+    let _ = write!(
+        text,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{second:02}.{:06}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        nanos / 1_000
+    );
+    text
 }
 
 fn parse_ts(text: &str, column: &str) -> Result<DateTime<Utc>, String> {
@@ -632,5 +657,62 @@ impl Store for SqliteStore {
             .rows_affected();
         tx.commit().await.map_err(db_error("commit the purge"))?;
         Ok(purged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ts;
+    use chrono::{DateTime, NaiveDate, SubsecRound, TimeZone, Utc};
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nanos: u32) -> DateTime<Utc> {
+        let date = NaiveDate::from_ymd_opt(y, mo, d).expect("a date");
+        Utc.from_utc_datetime(&date.and_hms_nano_opt(h, mi, s, nanos).expect("a time"))
+    }
+
+    #[test]
+    fn timestamps_are_fixed_width_microseconds() {
+        assert_eq!(
+            ts(at(2026, 11, 25, 9, 30, 0, 123_456_789)),
+            "2026-11-25T09:30:00.123456Z"
+        );
+        assert_eq!(
+            ts(at(2026, 1, 2, 3, 4, 5, 0)),
+            "2026-01-02T03:04:05.000000Z"
+        );
+        assert_eq!(ts(at(0, 1, 1, 0, 0, 0, 999)), "0000-01-01T00:00:00.000000Z");
+        assert_eq!(
+            ts(at(9999, 12, 31, 23, 59, 59, 999_999_999)),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        // chrono's leap second, written as its 61st second, as `%S` would.
+        assert_eq!(
+            ts(at(2016, 12, 31, 23, 59, 59, 1_000_250_000)),
+            "2016-12-31T23:59:60.000250Z"
+        );
+    }
+
+    #[test]
+    fn timestamps_outside_four_digit_years_are_clamped() {
+        assert_eq!(ts(at(-1, 6, 1, 0, 0, 0, 0)), "0000-01-01T00:00:00.000000Z");
+        assert_eq!(
+            ts(at(10_000, 1, 1, 0, 0, 0, 0)),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        assert_eq!(ts(DateTime::<Utc>::MAX_UTC), "9999-12-31T23:59:59.999999Z");
+        assert_eq!(ts(DateTime::<Utc>::MIN_UTC), "0000-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn timestamps_agree_with_chrono_formatting() {
+        let mut instant = at(2026, 2, 28, 22, 15, 7, 1);
+        for _ in 0..1_000 {
+            let expected = instant
+                .trunc_subsecs(6)
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string();
+            assert_eq!(ts(instant), expected);
+            instant += chrono::Duration::microseconds(3_700_123_457);
+        }
     }
 }

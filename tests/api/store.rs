@@ -65,6 +65,7 @@ on_both_backends! {
         a_webhook_change_is_applied_once_and_replayed_as_a_duplicate,
         a_stale_version_conflicts_and_writes_nothing,
         a_change_without_timeline_or_outcome_keeps_the_stored_outcome,
+        the_stored_status_is_the_changes_whatever_its_timeline_says,
         ten_concurrent_deliveries_of_one_event_make_one_transition,
         concurrent_changes_from_one_version_let_exactly_one_win,
         a_change_for_a_missing_call_is_reported,
@@ -616,6 +617,100 @@ async fn a_change_without_timeline_or_outcome_keeps_the_stored_outcome(store: Sh
         store.apply_change(&late_key).await.unwrap(),
         ApplyResult::Duplicate { reply: None }
     );
+}
+
+/// The SQLite writer updates a row without assigning its status when the change's timeline
+/// says the status stays: the stored status must still be the change's in every case, and
+/// the status filter of the list must agree with it.
+async fn the_stored_status_is_the_changes_whatever_its_timeline_says(store: SharedStore) {
+    let call = pending_call(&store, "ORD-1", "sess-1").await;
+    let pending_state = IvrState {
+        reprompts: 1,
+        ..IvrState::placed()
+    };
+    // A re-prompt: pending to pending.
+    let reprompt = StateChange {
+        state: pending_state.clone(),
+        timeline: Some(entry(
+            at(2),
+            Some(CallStatus::Pending),
+            CallStatus::Pending,
+            "vca",
+        )),
+        ..confirm_change(&call, "ev-1")
+    };
+    // The same, one version too late: a conflict, nothing written.
+    assert_eq!(
+        store
+            .apply_change(&StateChange {
+                expected_version: 1,
+                ..reprompt.clone()
+            })
+            .await
+            .unwrap(),
+        ApplyResult::Conflict
+    );
+    assert_eq!(
+        store.apply_change(&reprompt).await.unwrap(),
+        ApplyResult::Applied { version: 3 }
+    );
+    // No timeline entry, and yet a new status.
+    let silent = StateChange {
+        expected_version: 3,
+        state: IvrState {
+            status: CallStatus::NoResponse,
+            ..pending_state.clone()
+        },
+        timeline: None,
+        ..confirm_change(&call, "ev-2")
+    };
+    assert_eq!(
+        store.apply_change(&silent).await.unwrap(),
+        ApplyResult::Applied { version: 4 }
+    );
+    // A timeline that claims the status stays, while the change moves it.
+    let mislabelled = StateChange {
+        expected_version: 4,
+        timeline: Some(entry(
+            at(2),
+            Some(CallStatus::Confirmed),
+            CallStatus::Confirmed,
+            "vca",
+        )),
+        ..confirm_change(&call, "ev-3")
+    };
+    assert_eq!(
+        store.apply_change(&mislabelled).await.unwrap(),
+        ApplyResult::Applied { version: 5 }
+    );
+    assert_eq!(
+        store.call_by_id(call.id).await.unwrap(),
+        Some(CallRecord {
+            state: mislabelled.state.clone(),
+            version: 5,
+            updated_at: at(2),
+            ..call.clone()
+        })
+    );
+    let listed = |status| {
+        let store = store.clone();
+        async move {
+            store
+                .list_calls(&CallQuery {
+                    status: Some(status),
+                    limit: 10,
+                    ..CallQuery::default()
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|record| record.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(CallStatus::Confirmed).await, vec![call.id]);
+    assert_eq!(listed(CallStatus::Pending).await, Vec::<Uuid>::new());
+    assert_eq!(listed(CallStatus::NoResponse).await, Vec::<Uuid>::new());
 }
 
 async fn ten_concurrent_deliveries_of_one_event_make_one_transition(store: SharedStore) {
