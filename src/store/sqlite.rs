@@ -133,11 +133,12 @@ fn ts(at: DateTime<Utc>) -> String {
     match chrono::Datelike::year(&at) {
         ..0 => "0000-01-01T00:00:00.000000Z".to_owned(),
         10_000.. => "9999-12-31T23:59:59.999999Z".to_owned(),
-        _ => fixed_width(micros(at)),
+        _ => fixed_width(at),
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.ffffffZ` of a year within 0000 to 9999. Written field by field
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ` of a year within 0000 to 9999, finer parts truncated
+/// (the integer division of the nanoseconds, as `micros` would). Written field by field
 /// rather than with a `format` pattern: every webhook stores two timestamps, and parsing the
 /// pattern each time cost more than the rest of the encoding.
 fn fixed_width(at: DateTime<Utc>) -> String {
@@ -672,35 +673,31 @@ mod tests {
 
     #[test]
     fn timestamps_are_fixed_width_microseconds() {
-        assert_eq!(
-            ts(at(2026, 11, 25, 9, 30, 0, 123_456_789)),
-            "2026-11-25T09:30:00.123456Z"
-        );
-        assert_eq!(
-            ts(at(2026, 1, 2, 3, 4, 5, 0)),
-            "2026-01-02T03:04:05.000000Z"
-        );
-        assert_eq!(ts(at(0, 1, 1, 0, 0, 0, 999)), "0000-01-01T00:00:00.000000Z");
-        assert_eq!(
-            ts(at(9999, 12, 31, 23, 59, 59, 999_999_999)),
-            "9999-12-31T23:59:59.999999Z"
-        );
-        // chrono's leap second, written as its 61st second, as `%S` would.
-        assert_eq!(
-            ts(at(2016, 12, 31, 23, 59, 59, 1_000_250_000)),
-            "2016-12-31T23:59:60.000250Z"
-        );
-    }
-
-    #[test]
-    fn timestamps_outside_four_digit_years_are_clamped() {
-        assert_eq!(ts(at(-1, 6, 1, 0, 0, 0, 0)), "0000-01-01T00:00:00.000000Z");
-        assert_eq!(
-            ts(at(10_000, 1, 1, 0, 0, 0, 0)),
-            "9999-12-31T23:59:59.999999Z"
-        );
-        assert_eq!(ts(DateTime::<Utc>::MAX_UTC), "9999-12-31T23:59:59.999999Z");
-        assert_eq!(ts(DateTime::<Utc>::MIN_UTC), "0000-01-01T00:00:00.000000Z");
+        let cases = [
+            (
+                at(2026, 11, 25, 9, 30, 0, 123_456_789),
+                "2026-11-25T09:30:00.123456Z",
+            ),
+            (at(2026, 1, 2, 3, 4, 5, 0), "2026-01-02T03:04:05.000000Z"),
+            (at(0, 1, 1, 0, 0, 0, 999), "0000-01-01T00:00:00.000000Z"),
+            (
+                at(9999, 12, 31, 23, 59, 59, 999_999_999),
+                "9999-12-31T23:59:59.999999Z",
+            ),
+            // chrono's leap second, written as its 61st second, as `%S` would.
+            (
+                at(2016, 12, 31, 23, 59, 59, 1_000_250_000),
+                "2016-12-31T23:59:60.000250Z",
+            ),
+            // Outside four-digit years: clamped to the ends of the range.
+            (at(-1, 6, 1, 0, 0, 0, 0), "0000-01-01T00:00:00.000000Z"),
+            (at(10_000, 1, 1, 0, 0, 0, 0), "9999-12-31T23:59:59.999999Z"),
+            (DateTime::<Utc>::MAX_UTC, "9999-12-31T23:59:59.999999Z"),
+            (DateTime::<Utc>::MIN_UTC, "0000-01-01T00:00:00.000000Z"),
+        ];
+        for (instant, expected) in cases {
+            assert_eq!(ts(instant), expected, "{instant:?}");
+        }
     }
 
     #[test]

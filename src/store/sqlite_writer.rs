@@ -220,6 +220,21 @@ struct Statements<'c> {
     insert_entry: Statement<'c>,
 }
 
+/// The state change's update of its call, only at the version it was read at: one text for
+/// both statements, which differ only in whether `status` (`?1`) is assigned or checked.
+macro_rules! update_call_sql {
+    ($set_status:literal, $check_status:literal) => {
+        concat!(
+            "UPDATE calls SET ",
+            $set_status,
+            "step = ?2, prompts_played = ?3, reprompts = ?4, repeats = ?5, digits = ?6, \
+             summary_received = ?7, outcome = COALESCE(?8, outcome), version = version + 1, \
+             updated_at = ?9 WHERE id = ?10 AND version = ?11",
+            $check_status
+        )
+    };
+}
+
 impl<'c> Statements<'c> {
     fn prepare(connection: &'c Connection) -> rusqlite::Result<Statements<'c>> {
         Ok(Statements {
@@ -227,23 +242,14 @@ impl<'c> Statements<'c> {
                 .prepare("SELECT reply FROM webhook_events WHERE call_id = ?1 AND key = ?2")?,
             // No `RETURNING`: SQLite collects returned rows in a temporary table, one per
             // statement, and the new version is known anyway: the one expected, plus one.
-            update_call: connection.prepare(
-                "UPDATE calls SET status = ?1, step = ?2, prompts_played = ?3, reprompts = ?4, \
-                 repeats = ?5, digits = ?6, summary_received = ?7, \
-                 outcome = COALESCE(?8, outcome), version = version + 1, updated_at = ?9 \
-                 WHERE id = ?10 AND version = ?11",
-            )?,
+            update_call: connection.prepare(update_call_sql!("status = ?1, ", ""))?,
             // The same without assigning `status`, for a call whose status is already the
             // new one (checked: `status = ?1`). SQLite rewrites an index whenever a column
             // of it is assigned, even to its own value, and `calls_status_created` is the
             // only index a webhook's update could touch: a re-prompt or a VSS after the
             // customer's answer changes the row and not the status.
-            update_call_same_status: connection.prepare(
-                "UPDATE calls SET step = ?2, prompts_played = ?3, reprompts = ?4, \
-                 repeats = ?5, digits = ?6, summary_received = ?7, \
-                 outcome = COALESCE(?8, outcome), version = version + 1, updated_at = ?9 \
-                 WHERE id = ?10 AND version = ?11 AND status = ?1",
-            )?,
+            update_call_same_status: connection
+                .prepare(update_call_sql!("", " AND status = ?1"))?,
             call_exists: connection.prepare("SELECT EXISTS (SELECT 1 FROM calls WHERE id = ?1)")?,
             insert_webhook: connection.prepare(
                 "INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
