@@ -38,7 +38,7 @@ pub struct Options {
     pub sessions: usize,
 
     /// throughput: extra sessions driven first, unmeasured, on both servers (warm-up).
-    #[arg(long, env = "BENCH_WARMUP", default_value_t = 2_000)]
+    #[arg(long, env = "BENCH_WARMUP", default_value_t = 20_000)]
     pub warmup: usize,
 
     /// Concurrent keep-alive connections (requests in flight).
