@@ -45,16 +45,32 @@ const CATCH_UP_PAUSE: Duration = Duration::from_millis(1);
 /// The longest the writer gives way to a restart before writing anyway.
 const MAX_GIVE_WAY: Duration = Duration::from_millis(50);
 
-/// Settings of the plain (rusqlite) connections, the same as the sqlx pools' (`sqlite.rs`).
+/// Whether a plain connection checks foreign keys.
+#[derive(Clone, Copy)]
+pub(super) enum ForeignKeys {
+    /// As the sqlx pools do.
+    Checked,
+    /// Only for the state-change writer, whose statements prove the parent row themselves
+    /// (`sqlite_writer.rs`).
+    Unchecked,
+}
+
+/// Settings of the plain (rusqlite) connections, the same as the sqlx pools' (`sqlite.rs`)
+/// but for the foreign keys the caller chooses.
 pub(super) fn open_connection(
     path: &Path,
     autocheckpoint_pages: u32,
+    foreign_keys: ForeignKeys,
 ) -> rusqlite::Result<Connection> {
     let connection = Connection::open(path)?;
     connection.busy_handler(Some(wait_for_lock))?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
-    connection.pragma_update(None, "foreign_keys", "ON")?;
+    let foreign_keys = match foreign_keys {
+        ForeignKeys::Checked => "ON",
+        ForeignKeys::Unchecked => "OFF",
+    };
+    connection.pragma_update(None, "foreign_keys", foreign_keys)?;
     connection.pragma_update(None, "wal_autocheckpoint", autocheckpoint_pages)?;
     Ok(connection)
 }
@@ -106,7 +122,7 @@ pub(super) struct WalKeeper {
 impl WalKeeper {
     /// Opens the keeper's own connection to the database file and starts its thread.
     pub fn start(path: &Path, turn: WalTurn) -> Result<WalKeeper, String> {
-        let connection = open_connection(path, 0)
+        let connection = open_connection(path, 0, ForeignKeys::Checked)
             .map_err(|error| format!("could not open the WAL keeper: {error}"))?;
         let database = File::open(path)
             .map_err(|error| format!("could not open the database file: {error}"))?;

@@ -18,7 +18,7 @@
 //! fails.
 
 use super::rows::to_json;
-use super::sqlite_wal::{WalTurn, open_connection};
+use super::sqlite_wal::{ForeignKeys, WalTurn, open_connection};
 use super::{ApplyResult, StateChange, StoreError};
 use crate::domain::{CallStatus, JsonText};
 use rusqlite::{
@@ -143,15 +143,13 @@ impl ChangeWriter {
     ) -> Result<ChangeWriter, StoreError> {
         let opening_failed =
             |error| StoreError::Database(format!("could not open the SQLite writer: {error}"));
-        let connection = open_connection(path, autocheckpoint_pages).map_err(opening_failed)?;
         // No foreign-key checks on this connection: every change first updates its call's
         // row, and inserts its webhook and timeline entry only if that update found the row,
         // in the same transaction, on the only connection that applies changes (nothing
-        // deletes calls). The checks would look the call up twice more per change (about a
-        // tenth of the writer's work) to learn what the update already told. The schema
-        // keeps its foreign keys, and every other connection enforces them.
-        connection
-            .pragma_update(None, "foreign_keys", "OFF")
+        // deletes calls). The checks would look the call up twice more per change to learn
+        // what the update already told. The schema keeps its foreign keys, and every other
+        // connection enforces them.
+        let connection = open_connection(path, autocheckpoint_pages, ForeignKeys::Unchecked)
             .map_err(opening_failed)?;
         let (queue, incoming) = mpsc::channel(QUEUE);
         let (prepared, preparing) = std::sync::mpsc::sync_channel(1);
