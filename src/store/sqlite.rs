@@ -111,9 +111,9 @@ impl SqliteStore {
     }
 }
 
-/// The writers checkpoint by themselves only past this many WAL pages (64 MiB of 4 KiB
+/// The writers checkpoint by themselves only past this many WAL pages (256 MiB of 4 KiB
 /// pages): a safety net, four times what the WAL keeper lets the log grow to.
-pub(super) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+pub(super) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 65_536;
 
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     sqlx::migrate!("./migrations/sqlite")

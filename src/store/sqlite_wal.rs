@@ -27,13 +27,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-/// The log is closed once it holds this many frames (16 MiB of 4 KiB pages).
+/// The log is closed once it holds this many frames (64 MiB of 4 KiB pages).
+///
+/// Why not shorter: every restart puts three fsyncs on the state-change writer's path (the
+/// restart's own two, which hold the write lock, and the one SQLite does after writing a new
+/// log's header, in the writer's next commit). An fsync on the dev machine took 0.4 to 1.6 ms
+/// at the median and up to 42 ms, and every webhook waiting on the writer waits with it. A
+/// VCA writes two to three frames, so at 10,000 VCAs a second 4,096 frames meant five to
+/// seven restarts a second; this length, one or two (bench/README.md, item 9, with what it
+/// measured).
 ///
 /// It must stay well below the writers' own `wal_autocheckpoint` (`sqlite.rs`): past that
 /// length every commit of the state-change writer runs a checkpoint itself, fsyncs included,
 /// which is exactly the stall the keeper exists to avoid (measured: 20 ms batches, p99 of
 /// the VCA benchmark at ¼ of the bare handler's rate 21 ms instead of 7).
-const RESTART_AT_FRAMES: i64 = 4096;
+const RESTART_AT_FRAMES: i64 = 16_384;
 const _: () = assert!(RESTART_AT_FRAMES * 4 <= WRITER_AUTOCHECKPOINT_PAGES as i64);
 /// ... and the keeper's passive checkpoints have left at most this many to copy, so that the
 /// `RESTART`, which holds the write lock, only has a few hundred KiB to copy and fsync.
@@ -258,7 +266,7 @@ enum Mode {
     /// next commit start the log from its beginning. Not `TRUNCATE`, which also empties the
     /// file: the log would then be allocated again, block by block, as it grows (a journal
     /// transaction for each extension, and with `discard` mounts a trim of every freed
-    /// block), and commits would wait on the file system; overwritten in place, the 16 MiB
+    /// block), and commits would wait on the file system; overwritten in place, the 64 MiB
     /// log costs nothing but its disk space.
     Restart,
 }
