@@ -165,5 +165,6 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
     Ok(Section {
         markdown: md,
         clean,
+        targets: Vec::new(),
     })
 }

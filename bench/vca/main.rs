@@ -64,19 +64,46 @@ async fn run(options: &Options) -> BenchResult<bool> {
     println!("{}", machine.describe());
     let mut sections = Vec::new();
     let mut clean = true;
+    if options.repeat > 1 && options.mode != Mode::Throughput {
+        return Err("--repeat is for the throughput mode only".into());
+    }
     for &db in &options.db {
-        let database = database::Database::prepare(db, &options.postgres_url).await?;
-        println!("\n== {} on {}", options.mode.name(), database.label);
-        let outcome = match options.mode {
-            Mode::Throughput => throughput::run(options, &database).await,
-            Mode::Memory => memory::run(options, &database).await,
-            Mode::Churn => churn::run(options, &database).await,
-        };
-        database.dispose().await;
-        let section = outcome?;
-        clean &= section.clean;
-        println!("{}", section.markdown);
-        sections.push(section);
+        let mut runs = Vec::new();
+        let mut label = String::new();
+        for repetition in 1..=options.repeat {
+            let database = database::Database::prepare(db, &options.postgres_url).await?;
+            label.clone_from(&database.label);
+            if options.repeat > 1 {
+                println!(
+                    "\n== {} on {}, run {repetition} of {}",
+                    options.mode.name(),
+                    database.label,
+                    options.repeat
+                );
+            } else {
+                println!("\n== {} on {}", options.mode.name(), database.label);
+            }
+            let outcome = match options.mode {
+                Mode::Throughput => throughput::run(options, &database).await,
+                Mode::Memory => memory::run(options, &database).await,
+                Mode::Churn => churn::run(options, &database).await,
+            };
+            database.dispose().await;
+            let section = outcome?;
+            clean &= section.clean;
+            println!("{}", section.markdown);
+            runs.push(section);
+        }
+        if options.repeat > 1 {
+            let markdown = report::repetitions(&label, &runs)?;
+            println!("{markdown}");
+            runs.push(report::Section {
+                markdown,
+                clean: true,
+                targets: Vec::new(),
+            });
+        }
+        sections.extend(runs);
     }
     let markdown = report::document(options, &machine, &sections);
     let written = report::save(options.mode, &markdown)?;

@@ -113,5 +113,6 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
     Ok(Section {
         markdown: md,
         clean: clean && statuses.iter().all(|status| status == "confirmed"),
+        targets: Vec::new(),
     })
 }

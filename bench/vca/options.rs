@@ -41,6 +41,11 @@ pub struct Options {
     #[arg(long, env = "BENCH_WARMUP", default_value_t = 20_000)]
     pub warmup: usize,
 
+    /// throughput: runs the whole measurement this many times in a row, each with a fresh
+    /// database, app, simulator and bare handler, and counts the runs that met each target.
+    #[arg(long, env = "BENCH_REPEAT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+
     /// Concurrent keep-alive connections (requests in flight).
     #[arg(long, env = "BENCH_CONCURRENCY", default_value_t = 64)]
     pub concurrency: usize,

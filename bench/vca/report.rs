@@ -14,6 +14,51 @@ pub struct Section {
     pub markdown: String,
     /// No request failed, the app logged no warning, and its API agrees with what was sent.
     pub clean: bool,
+    /// The issues' targets this run judged (throughput mode only).
+    pub targets: Vec<TargetRun>,
+}
+
+/// One run's verdict on one of the issues' latency targets.
+pub struct TargetRun {
+    pub issue: u8,
+    pub met: bool,
+    /// The app's closed-loop throughput over the bare handler's.
+    pub ratio: f64,
+    /// The app's p99 at the target's share of the bare handler's rate, as printed.
+    pub p99_ms: String,
+}
+
+/// For `--repeat`: how many of the runs met each target, with every run's figures.
+pub fn repetitions(label: &str, runs: &[Section]) -> BenchResult<String> {
+    let mut md = format!("### Repetitions, {label}: {} runs\n\n", runs.len());
+    let mut issues: Vec<u8> = runs
+        .iter()
+        .flat_map(|run| run.targets.iter().map(|target| target.issue))
+        .collect();
+    issues.sort_unstable();
+    issues.dedup();
+    for issue in issues.into_iter().rev() {
+        let verdicts: Vec<&TargetRun> = runs
+            .iter()
+            .flat_map(|run| run.targets.iter().filter(|target| target.issue == issue))
+            .collect();
+        let met = verdicts.iter().filter(|target| target.met).count();
+        let each = verdicts
+            .iter()
+            .map(|target| {
+                let verdict = if target.met { "met" } else { "missed" };
+                format!("{:.2} / {} ms ({verdict})", target.ratio, target.p99_ms)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(
+            md,
+            "- issue {issue} target met in **{met} of {}** runs; closed-loop ratio / app p99 at \
+             the target's rate: {each}",
+            verdicts.len()
+        )?;
+    }
+    Ok(md)
 }
 
 /// Where the figures come from.

@@ -13,7 +13,7 @@ use crate::options::Options;
 use crate::paced;
 use crate::payloads::{self, CONFIRM_KEY, WRONG_KEY};
 use crate::processes::{self, Process};
-use crate::report::{self, Section};
+use crate::report::{self, Section, TargetRun};
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -149,12 +149,19 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
         .iter()
         .filter(|row| row.process == app.name)
         .filter_map(|row| row.offered.map(|(_, rate)| (row, rate)));
+    let mut targets = Vec::new();
     for (paced, (app_row, rate)) in PACED.iter().zip(paced_app_rows) {
         // Kept up: answered the offered rate (within 2 %: the last requests' latency
         // stretches a run's duration a little beyond its schedule).
         let kept_up = app_row.summary.rps >= rate * 0.98;
         let met = ratio >= paced.share && kept_up && app_row.summary.p99 < paced.p99_under_micros;
         if database.url.starts_with("sqlite:") || paced.issue == 2 {
+            targets.push(TargetRun {
+                issue: paced.issue,
+                met,
+                ratio,
+                p99_ms: ms(app_row.summary.p99),
+            });
             writeln!(
                 md,
                 "- issue {} target ({}: ≥ {:.2} of bare, p99 < {} ms): **{}**: closed-loop ratio \
@@ -193,6 +200,7 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
     Ok(Section {
         markdown: md,
         clean: clean && all_confirmed,
+        targets,
     })
 }
 
