@@ -13,7 +13,7 @@ pub struct Database {
     /// The app's `DATABASE_URL`.
     pub url: String,
     /// How the report names it.
-    pub label: String,
+    pub label: &'static str,
     cleanup: Cleanup,
 }
 
@@ -36,7 +36,7 @@ impl Database {
                 let path = std::env::temp_dir().join(format!("callconfirm-bench-{unique}.db"));
                 Ok(Database {
                     url: format!("sqlite:{}", path.display()),
-                    label: "SQLite (file, WAL)".to_owned(),
+                    label: db.label(),
                     cleanup: Cleanup::File(path),
                 })
             }
@@ -52,7 +52,7 @@ impl Database {
                 admin.close().await?;
                 Ok(Database {
                     url: with_database(postgres_url, &name)?,
-                    label: "PostgreSQL".to_owned(),
+                    label: db.label(),
                     cleanup: Cleanup::Postgres {
                         admin_url: postgres_url.to_owned(),
                         name,

@@ -60,29 +60,22 @@ fn main() -> ExitCode {
 
 /// Runs the chosen mode on every chosen database; `Ok(false)` when a request failed.
 async fn run(options: &Options) -> BenchResult<bool> {
+    if options.repeat > 1 && options.mode != Mode::Throughput {
+        return Err("--repeat is for the throughput mode only".into());
+    }
     let machine = report::Machine::now();
     println!("{}", machine.describe());
     let mut sections = Vec::new();
     let mut clean = true;
-    if options.repeat > 1 && options.mode != Mode::Throughput {
-        return Err("--repeat is for the throughput mode only".into());
-    }
     for &db in &options.db {
         let mut runs = Vec::new();
-        let mut label = String::new();
         for repetition in 1..=options.repeat {
             let database = database::Database::prepare(db, &options.postgres_url).await?;
-            label.clone_from(&database.label);
-            if options.repeat > 1 {
-                println!(
-                    "\n== {} on {}, run {repetition} of {}",
-                    options.mode.name(),
-                    database.label,
-                    options.repeat
-                );
-            } else {
-                println!("\n== {} on {}", options.mode.name(), database.label);
-            }
+            let which = match options.repeat {
+                1 => String::new(),
+                all => format!(", run {repetition} of {all}"),
+            };
+            println!("\n== {} on {}{which}", options.mode.name(), database.label);
             let outcome = match options.mode {
                 Mode::Throughput => throughput::run(options, &database).await,
                 Mode::Memory => memory::run(options, &database).await,
@@ -95,7 +88,7 @@ async fn run(options: &Options) -> BenchResult<bool> {
             runs.push(section);
         }
         if options.repeat > 1 {
-            let markdown = report::repetitions(&label, &runs)?;
+            let markdown = report::repetitions(db.label(), &runs)?;
             println!("{markdown}");
             runs.push(report::Section {
                 markdown,

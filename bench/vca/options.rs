@@ -90,3 +90,13 @@ pub enum Db {
     /// A fresh database on the `--postgres-url` server.
     Postgres,
 }
+
+impl Db {
+    /// How the report names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Db::Sqlite => "SQLite (file, WAL)",
+            Db::Postgres => "PostgreSQL",
+        }
+    }
+}

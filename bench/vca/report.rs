@@ -2,7 +2,7 @@
 //! database, printed and written to `bench/results/` (git-ignored).
 
 use crate::BenchResult;
-use crate::http::Summary;
+use crate::http::{Summary, ms};
 use crate::options::{Mode, Options};
 use crate::processes::Process;
 use chrono::Utc;
@@ -24,20 +24,18 @@ pub struct TargetRun {
     pub met: bool,
     /// The app's closed-loop throughput over the bare handler's.
     pub ratio: f64,
-    /// The app's p99 at the target's share of the bare handler's rate, as printed.
-    pub p99_ms: String,
+    /// The app's p99 at the target's share of the bare handler's rate, in microseconds.
+    pub p99: u32,
 }
 
 /// For `--repeat`: how many of the runs met each target, with every run's figures.
 pub fn repetitions(label: &str, runs: &[Section]) -> BenchResult<String> {
     let mut md = format!("### Repetitions, {label}: {} runs\n\n", runs.len());
-    let mut issues: Vec<u8> = runs
-        .iter()
-        .flat_map(|run| run.targets.iter().map(|target| target.issue))
-        .collect();
-    issues.sort_unstable();
-    issues.dedup();
-    for issue in issues.into_iter().rev() {
+    // Every run of one database judges the same targets, in the same order.
+    let issues = runs
+        .first()
+        .map(|run| run.targets.iter().map(|target| target.issue));
+    for issue in issues.into_iter().flatten() {
         let verdicts: Vec<&TargetRun> = runs
             .iter()
             .flat_map(|run| run.targets.iter().filter(|target| target.issue == issue))
@@ -47,7 +45,7 @@ pub fn repetitions(label: &str, runs: &[Section]) -> BenchResult<String> {
             .iter()
             .map(|target| {
                 let verdict = if target.met { "met" } else { "missed" };
-                format!("{:.2} / {} ms ({verdict})", target.ratio, target.p99_ms)
+                format!("{:.2} / {} ms ({verdict})", target.ratio, ms(target.p99))
             })
             .collect::<Vec<_>>()
             .join(", ");

@@ -160,7 +160,7 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
                 issue: paced.issue,
                 met,
                 ratio,
-                p99_ms: ms(app_row.summary.p99),
+                p99: app_row.summary.p99,
             });
             writeln!(
                 md,
