@@ -89,6 +89,12 @@ impl Application {
         };
 
         let store = store::connect(&settings.database_url).await?;
+        if store::is_volatile(&settings.database_url) {
+            tracing::warn!(
+                "VOLATILE STORE (DATABASE_URL=memory:): calls and outcomes are kept in this \
+                 process only and lost when it stops"
+            );
+        }
         // A SQLite file belongs to this process alone, so every call it left `placing` died
         // with the previous process; on PostgreSQL other instances may still be placing theirs.
         let scope = if settings.database_url.starts_with("sqlite:") {

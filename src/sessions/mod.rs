@@ -29,7 +29,7 @@ impl LiveSession {
             version: record.version,
             order_id: record.order_id.into(),
             state: record.state,
-            script: Arc::new(record.script),
+            script: record.script,
         }
     }
 

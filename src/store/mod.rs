@@ -1,8 +1,9 @@
 //! Persistence behind one small trait: calls, their timelines, the webhooks received and
-//! make-call idempotency keys, with a SQLite (embedded default) and a PostgreSQL implementation.
+//! make-call idempotency keys, with a SQLite (embedded default) and a PostgreSQL
+//! implementation, plus a volatile one kept in memory (`memory:`, nothing survives a restart).
 //!
-//! Both backends have the same schema (migrations embedded per backend) and the same
-//! behaviour, which one test suite checks against both (`tests/api/store.rs`).
+//! The two databases have the same schema (migrations embedded per backend), and all three
+//! the same behaviour, which one test suite checks against each (`tests/api/store.rs`).
 //!
 //! Timestamps are stored to the microsecond on both backends: finer parts are truncated on
 //! write, so a record read back carries `trunc_subsecs(6)` of what was written.
@@ -17,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
+pub mod memory;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -63,7 +65,8 @@ pub struct CallRecord {
     pub session_id: Option<String>,
     pub call_flow_request_id: Option<String>,
     pub request: Value,
-    pub script: CallScript,
+    /// Shared with the session cache, which keeps it for the call's life.
+    pub script: Arc<CallScript>,
     pub state: IvrState,
     pub outcome: Option<SessionOutcome>,
     /// Why the call was not placed or is in doubt.
@@ -298,16 +301,23 @@ pub trait Store: Send + Sync + 'static {
 /// The store the service runs on.
 pub type SharedStore = Arc<dyn Store>;
 
-/// Opens the store named by `DATABASE_URL` (`sqlite:...` or `postgres://...`) and applies
-/// the embedded migrations.
+/// Opens the store named by `DATABASE_URL` (`sqlite:...`, `postgres://...` or `memory:`) and
+/// applies the embedded migrations.
 pub async fn connect(database_url: &str) -> Result<SharedStore, StoreError> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgStore::connect(database_url).await?))
     } else if database_url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(database_url).await?))
+    } else if is_volatile(database_url) {
+        Ok(Arc::new(memory::MemoryStore::connect(database_url)?))
     } else {
         Err(StoreError::Database(
-            "DATABASE_URL must start with sqlite: or postgres://".to_owned(),
+            "DATABASE_URL must start with sqlite:, postgres:// or memory:".to_owned(),
         ))
     }
+}
+
+/// Whether `DATABASE_URL` names the volatile store, whose calls are lost when the process stops.
+pub fn is_volatile(database_url: &str) -> bool {
+    database_url.starts_with("memory:")
 }

@@ -10,6 +10,7 @@ use crate::ivr::{CallScript, IvrState};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The columns of a call every query selects, in the order the row types expect: `calls`
@@ -168,7 +169,7 @@ impl CallColumns {
             session_id: self.session_id,
             call_flow_request_id: self.call_flow_request_id,
             request: self.request,
-            script,
+            script: Arc::new(script),
             state,
             outcome,
             failure: self.failure,

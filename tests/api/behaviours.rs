@@ -1,6 +1,7 @@
-//! End to end against the simulator: each of the ten simulated customers reaches the right status.
+//! End to end against the simulator: each of the ten simulated customers reaches the right
+//! status, on the default store (SQLite) and on the volatile one (`memory:`).
 
-use crate::helpers::{appointment, spawn_app};
+use crate::helpers::{AppOptions, appointment, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 /// Places a call to a number ending in `digit` and returns the finished call.
@@ -136,4 +137,56 @@ async fn webhooks_delivered_twice_cause_one_transition_each() {
             "vss:confirmed->confirmed:session_ended",
         ]
     );
+}
+
+/// The port's own configuration (sessions kept in memory only): the same ten outcomes.
+#[tokio::test]
+async fn every_customer_reaches_the_same_status_on_the_volatile_store() {
+    let app = spawn_app_with(AppOptions {
+        database_url: Some("memory:".into()),
+        ..AppOptions::default()
+    })
+    .await;
+    let mut sessions = Vec::new();
+    for digit in '0'..='9' {
+        let phone = format!("+65912345{digit}{digit}");
+        sessions.push((digit, app.place(&appointment(&phone)).await));
+    }
+    let mut outcomes = Vec::new();
+    for (digit, session_id) in &sessions {
+        let call = app.finished_call(session_id).await;
+        outcomes.push((
+            *digit,
+            call["status"].as_str().unwrap().to_owned(),
+            call["digits"].clone(),
+            call["session"]["sessionStatus"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            timeline_effects(&call).len(),
+        ));
+    }
+    let expected = [
+        ('0', "cancelled", json!("0"), "COMPLETED", 4),
+        ('1', "confirmed", json!("1"), "COMPLETED", 4),
+        ('2', "unreachable", Value::Null, "NO_ANSWER", 3),
+        ('3', "unreachable", Value::Null, "BUSY", 3),
+        ('4', "no_response", Value::Null, "COMPLETED", 5),
+        ('5', "confirmed", json!("71"), "COMPLETED", 5),
+        ('6', "unreachable", Value::Null, "FAILED", 3),
+        ('7', "no_response", Value::Null, "COMPLETED", 3),
+        ('8', "unreachable", Value::Null, "ERROR", 3),
+        // Every webhook delivered twice: still one transition each.
+        ('9', "confirmed", json!("1"), "COMPLETED", 4),
+    ]
+    .map(|(digit, status, digits, session, entries)| {
+        (
+            digit,
+            status.to_owned(),
+            digits,
+            session.to_owned(),
+            entries,
+        )
+    });
+    assert_eq!(outcomes, expected);
 }

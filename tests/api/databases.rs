@@ -111,6 +111,20 @@ where
     }
 }
 
+/// Runs one behaviour on a fresh volatile store (`memory:`); its URL opens another, empty one.
+pub async fn on_memory<F, Fut>(behaviour: F)
+where
+    F: FnOnce(SharedStore, String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let url = "memory:".to_owned();
+    let store = store::connect(&url).await.expect("a volatile store opens");
+    let outcome = tokio::spawn(behaviour(store, url)).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
 /// Runs SQL on the database behind `url` over a connection of its own, bypassing the store:
 /// for tests that play a buggy or malicious writer.
 pub async fn execute_raw(url: &str, sql: &'static str) -> Result<u64, sqlx::Error> {

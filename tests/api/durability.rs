@@ -384,6 +384,46 @@ async fn a_call_placed_before_a_sigkill_is_confirmed_through_the_restarted_proce
     databases::on_postgres(|_, url| a_call_survives_a_sigkill(url)).await;
 }
 
+/// The volatile store keeps its promise in both directions: a call is confirmed as on any
+/// store, and the next process knows nothing of it (its webhooks get the unknown session's
+/// apology), as README says; the process warns about it when it starts.
+#[tokio::test]
+async fn a_volatile_store_confirms_a_call_and_forgets_it_at_restart() {
+    let simulator = ringing_simulator().await;
+    let first = Server::start(&simulator, "memory:", &[]).await;
+    let volatile_warning = |server: &Server| {
+        server.process.output().lines().any(|line| {
+            serde_json::from_str::<Value>(line).is_ok_and(|line| {
+                line["level"] == "WARN"
+                    && line["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("VOLATILE STORE (DATABASE_URL=memory:)"))
+            })
+        })
+    };
+    assert!(volatile_warning(&first), "{}", first.process.output());
+    let (session_id, call_id) = first.api.place(&appointment("+6591234561")).await;
+    let reply = first
+        .api
+        .webhook("vca", &vca(&session_id, "ev-confirm", "1", None))
+        .await;
+    assert_eq!(reply, (StatusCode::OK, confirmation()));
+    let call = first.api.call(&session_id).await;
+    assert_eq!(
+        json!([call["callId"], call["status"], call["digits"]]),
+        json!([call_id, "confirmed", "1"])
+    );
+    assert_eq!(transitions(&call), with(placed(), [confirmed_by_key()]));
+    first.kill_hard();
+
+    let second = Server::start(&simulator, "memory:", &[]).await;
+    let (status, _) = second.api.get(&format!("/api/calls/{call_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, reply) = second.api.webhook("vss", &vss(&session_id)).await;
+    assert_eq!((status, reply), ack());
+    assert_eq!(second.api.list("").await["calls"], json!([]));
+}
+
 /// Polls `GET /api/calls` until `ready` holds for the page; gives up after 10 s.
 async fn wait_for_page(api: &Api, ready: impl Fn(&Value) -> bool) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -730,6 +770,11 @@ async fn every_webhook_replayed_five_times_in_random_order_makes_one_transition_
 }
 
 #[tokio::test]
+async fn every_webhook_replayed_five_times_in_random_order_makes_one_transition_in_memory() {
+    replayed_webhooks_make_one_transition_each("memory:".into()).await;
+}
+
+#[tokio::test]
 async fn every_webhook_replayed_five_times_in_random_order_makes_one_transition_on_postgres() {
     databases::on_postgres(|_, url| replayed_webhooks_make_one_transition_each(url)).await;
 }
@@ -817,6 +862,11 @@ async fn one_idempotency_key_places_one_call(database_url: String) {
 #[tokio::test]
 async fn twenty_concurrent_make_calls_with_one_idempotency_key_place_one_call_on_sqlite() {
     databases::on_sqlite(|_, url| one_idempotency_key_places_one_call(url)).await;
+}
+
+#[tokio::test]
+async fn twenty_concurrent_make_calls_with_one_idempotency_key_place_one_call_in_memory() {
+    one_idempotency_key_places_one_call("memory:".into()).await;
 }
 
 #[tokio::test]
@@ -1058,6 +1108,11 @@ async fn calls_are_listed_newest_first_filtered_and_paginated_on_sqlite() {
 }
 
 #[tokio::test]
+async fn calls_are_listed_newest_first_filtered_and_paginated_in_memory() {
+    listing_calls("memory:".into()).await;
+}
+
+#[tokio::test]
 async fn calls_are_listed_newest_first_filtered_and_paginated_on_postgres() {
     databases::on_postgres(|_, url| listing_calls(url)).await;
 }
@@ -1186,6 +1241,11 @@ async fn bad_input_never_reaches_the_store(database_url: String) {
 #[tokio::test]
 async fn bad_input_is_refused_before_any_write_on_sqlite() {
     databases::on_sqlite(|_, url| bad_input_never_reaches_the_store(url)).await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_any_write_in_memory() {
+    bad_input_never_reaches_the_store("memory:".into()).await;
 }
 
 #[tokio::test]

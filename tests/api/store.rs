@@ -1,8 +1,13 @@
-//! The store's behaviour, written once and run on both backends: every behaviour below is an
-//! `async fn` taking a fresh store, and `on_both_backends!` makes a SQLite test and a
-//! PostgreSQL test of it (`store::sqlite::<name>`, `store::postgres::<name>`).
+//! The store's behaviour, written once and run on every backend: every behaviour below is an
+//! `async fn` taking a fresh store, and `on_every_backend!` makes a SQLite, a PostgreSQL and a
+//! volatile (`memory:`) test of it (`store::sqlite::<name>`, `store::postgres::<name>`,
+//! `store::memory::<name>`). Behaviours that need the database's URL (reopening it, writing to
+//! it behind the store's back) run on the two databases only; the volatile store's own
+//! defences are tested at the end.
 
-use crate::databases::{execute_raw, fresh_sqlite, on_postgres, on_sqlite, remove_sqlite};
+use crate::databases::{
+    execute_raw, fresh_sqlite, on_memory, on_postgres, on_sqlite, remove_sqlite,
+};
 use callconfirm::domain::{CallStatus, JsonText, MenuStep, SessionOutcome, outcome::OutcomeError};
 use callconfirm::ivr::{CallScript, IvrState, MenuOptions, ScriptTexts};
 use callconfirm::store::{
@@ -14,9 +19,10 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use pretty_assertions::assert_eq;
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
-macro_rules! on_both_backends {
+macro_rules! on_every_backend {
     (
         store: [$($behaviour:ident),* $(,)?],
         store_and_url: [$($with_url:ident),* $(,)?] $(,)?
@@ -51,10 +57,19 @@ macro_rules! on_both_backends {
             )*
             use super::on_postgres;
         }
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $behaviour() {
+                    on_memory(|store, _url| super::$behaviour(store)).await;
+                }
+            )*
+            use super::on_memory;
+        }
     };
 }
 
-on_both_backends! {
+on_every_backend! {
     store: [
         a_new_call_reads_back_field_for_field,
         a_created_placement_makes_the_call_pending_with_its_session,
@@ -170,7 +185,7 @@ fn placing_record(call: &NewCall) -> CallRecord {
         session_id: None,
         call_flow_request_id: None,
         request: call.request.clone(),
-        script: call.script.clone(),
+        script: Arc::new(call.script.clone()),
         state: placing_state(),
         outcome: None,
         failure: None,
@@ -1465,4 +1480,231 @@ async fn a_sqlite_file_is_created_in_wal_mode() {
     assert_eq!(mode, "wal");
     drop(store);
     remove_sqlite(&url);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The volatile store only: its own defences (the databases' are their schemas) and its bound
+
+/// What a refusal by the volatile store must look like: a database error naming the
+/// operation and the constraint (as the schemas name theirs), never the phone number.
+/// A way to spoil a well-formed value, and the refusal it must earn.
+type Spoiled<T> = (fn(&mut T), &'static str);
+
+fn assert_refused(result: Result<impl std::fmt::Debug, StoreError>, expected: &str) {
+    match result {
+        Err(StoreError::Database(message)) => {
+            assert_eq!(message, expected);
+            assert!(!message.contains(PHONE), "{message}");
+        }
+        other => panic!("expected the refusal {expected:?}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_volatile_store_refuses_what_the_schemas_refuse_and_changes_nothing() {
+    let store = store::connect("memory:").await.unwrap();
+    let call = pending_call(&store, "ORD-1", "sess-1").await;
+    let stored = store.call_by_id(call.id).await.unwrap();
+    let timeline = timeline_of(&store, call.id).await;
+
+    let bad_calls: [Spoiled<NewCall>; 6] = [
+        (
+            |call| call.order_id = String::new(),
+            "insert a call: 1 to 255 characters (constraint calls.order_id)",
+        ),
+        (
+            |call| call.order_id = "é".repeat(256),
+            "insert a call: 1 to 255 characters (constraint calls.order_id)",
+        ),
+        (
+            |call| call.customer_phone = format!("+{PHONE}"),
+            "insert a call: 7 to 15 digits (constraint calls.customer_phone)",
+        ),
+        (
+            |call| call.customer_phone = "123456".into(),
+            "insert a call: 7 to 15 digits (constraint calls.customer_phone)",
+        ),
+        (
+            |call| call.customer_phone = "1".repeat(16),
+            "insert a call: 7 to 15 digits (constraint calls.customer_phone)",
+        ),
+        (
+            |call| call.client_action_id = "x".repeat(513),
+            "insert a call: 1 to 512 characters (constraint calls.client_action_id)",
+        ),
+    ];
+    for (spoil, expected) in bad_calls {
+        let mut bad = new_call("ORD-2", at(5));
+        spoil(&mut bad);
+        assert_refused(store.insert_call(&bad).await, expected);
+        assert_eq!(store.call_by_id(bad.id).await.unwrap(), None);
+    }
+    let duplicate = new_call("ORD-3", at(5));
+    store.insert_call(&duplicate).await.unwrap();
+    assert_refused(
+        store.insert_call(&duplicate).await,
+        "insert a call: a call with this id exists (constraint calls.id)",
+    );
+
+    let long_session = Placement::Created {
+        session_id: "s".repeat(256),
+        call_flow_request_id: None,
+    };
+    assert_refused(
+        store
+            .record_placement(duplicate.id, &long_session, at(6))
+            .await,
+        "record a placement: 1 to 255 characters (constraint calls.session_id)",
+    );
+    assert_eq!(
+        store.call_by_id(duplicate.id).await.unwrap(),
+        Some(placing_record(&duplicate))
+    );
+
+    let bad_changes: [Spoiled<StateChange>; 5] = [
+        (
+            |change| change.webhook.key = "k".repeat(301),
+            "apply a state change: 1 to 300 characters (constraint webhook_events.key)",
+        ),
+        (
+            |change| change.webhook.session_id = String::new(),
+            "apply a state change: 1 to 255 characters (constraint webhook_events.session_id)",
+        ),
+        (
+            |change| change.state.digits = "1".repeat(1025),
+            "apply a state change: at most 1024 characters (constraint calls.digits)",
+        ),
+        (
+            |change| change.timeline.as_mut().unwrap().event = "retry".into(),
+            "apply a state change: a known event (constraint call_timeline_event)",
+        ),
+        (
+            |change| change.timeline.as_mut().unwrap().effect = Some("e".repeat(65)),
+            "apply a state change: 1 to 64 characters (constraint call_timeline.effect)",
+        ),
+    ];
+    for (spoil, expected) in bad_changes {
+        let mut change = confirm_change(&call, "ev-1");
+        spoil(&mut change);
+        assert_refused(store.apply_change(&change).await, expected);
+    }
+    assert_eq!(store.call_by_id(call.id).await.unwrap(), stored);
+    assert_eq!(timeline_of(&store, call.id).await, timeline);
+    // Nothing of the refused changes was remembered: the well-formed one still applies.
+    assert_eq!(
+        store
+            .apply_change(&confirm_change(&call, "ev-1"))
+            .await
+            .unwrap(),
+        ApplyResult::Applied { version: 3 }
+    );
+
+    assert_refused(
+        store
+            .claim_idempotency_key(&"k".repeat(256), "hash", call.id, at(0), at(60))
+            .await,
+        "claim an idempotency key: 1 to 255 characters (constraint idempotency_keys.key)",
+    );
+    store
+        .claim_idempotency_key("key-1", "hash", call.id, at(0), at(60))
+        .await
+        .unwrap();
+    let not_http = StoredResponse {
+        status: 99,
+        body: json!({}),
+    };
+    assert_refused(
+        store.complete_idempotency_key("key-1", &not_http).await,
+        "complete an idempotency key: an HTTP status (constraint idempotency_keys.response_status)",
+    );
+    assert_eq!(
+        store
+            .claim_idempotency_key("key-1", "hash", call.id, at(1), at(60))
+            .await
+            .unwrap(),
+        IdempotencyClaim::InProgress {
+            request_hash: "hash".into(),
+            call_id: Some(call.id),
+        }
+    );
+}
+
+#[tokio::test]
+async fn the_volatile_store_forgets_its_oldest_finished_calls_past_its_bound() {
+    let store = store::connect("memory:?max_calls=2").await.unwrap();
+    // Three calls being placed: none may be forgotten, so the bound is exceeded.
+    let calls: Vec<NewCall> = (0..3)
+        .map(|n| new_call(&format!("ORD-{n}"), at(n)))
+        .collect();
+    for call in &calls {
+        store.insert_call(call).await.unwrap();
+    }
+    assert_eq!(store.list_calls(&query(10)).await.unwrap().len(), 3);
+
+    // The oldest is placed (live: kept), the second refused by 8x8 (finished: forgotten).
+    let live = store
+        .record_placement(calls[0].id, &created("sess-0"), at(3))
+        .await
+        .unwrap();
+    let refused = Placement::NotPlaced {
+        reason: "8x8 said no".into(),
+    };
+    store
+        .record_placement(calls[1].id, &refused, at(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&store.list_calls(&query(10)).await.unwrap()),
+        vec![calls[2].id, calls[0].id]
+    );
+    assert_eq!(store.call_by_id(calls[1].id).await.unwrap(), None);
+    assert_eq!(
+        store.timelines(&[calls[1].id]).await.unwrap(),
+        HashMap::from([(calls[1].id, vec![])])
+    );
+
+    // A fourth call: three remain, since the other two are still live or being placed...
+    let fourth = new_call("ORD-3", at(4));
+    store.insert_call(&fourth).await.unwrap();
+    assert_eq!(store.list_calls(&query(10)).await.unwrap().len(), 3);
+    // ... until the live one is confirmed: the oldest finished call goes, with its session.
+    store
+        .apply_change(&confirm_change(&live, "ev-1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&store.list_calls(&query(10)).await.unwrap()),
+        vec![fourth.id, calls[2].id]
+    );
+    assert_eq!(store.call_by_session("sess-0").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_volatile_store_url_names_its_bound_or_is_refused_with_a_clear_message() {
+    assert!(store::connect("memory:").await.is_ok());
+    assert!(store::connect("memory:?max_calls=1").await.is_ok());
+    for url in [
+        "memory:?max_calls=0",
+        "memory:?max_calls=",
+        "memory:calls.db",
+    ] {
+        let error = match store::connect(url).await {
+            Ok(_) => panic!("{url} was accepted"),
+            Err(error) => error,
+        };
+        assert_eq!(
+            error.to_string(),
+            "database error: DATABASE_URL: a volatile store is `memory:` or \
+             `memory:?max_calls=N` with N at least 1 (the default keeps 10000 calls)",
+            "{url}"
+        );
+    }
+    let error = match store::connect("mysql://localhost/calls").await {
+        Ok(_) => panic!("a MySQL URL was accepted"),
+        Err(error) => error,
+    };
+    assert_eq!(
+        error.to_string(),
+        "database error: DATABASE_URL must start with sqlite:, postgres:// or memory:"
+    );
 }
