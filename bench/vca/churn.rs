@@ -6,7 +6,7 @@ use crate::BenchResult;
 use crate::calls::{self, api_auth, webhook_auth};
 use crate::database::Database;
 use crate::http::{Summary, Tally, ms, open_many, run_workers};
-use crate::options::Options;
+use crate::options::{Db, Options};
 use crate::processes;
 use crate::report::{self, Section, mib};
 use std::fmt::Write;
@@ -128,8 +128,14 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
         let growth = last.rss as f64 / first.rss as f64 - 1.0;
         writeln!(
             md,
-            "- issue 4 target (memory flat over 1,000,000 completed calls): **{}** \
+            "- {} (memory flat over 1,000,000 completed calls): **{}** \
              (from {} MiB at {} calls to {} MiB at {} calls: {:+.1} %; flat means within ±{:.0} %)",
+            match database.db {
+                // Issue 4's target is the cache in front of a durable store; the volatile
+                // store stays flat by forgetting its oldest finished calls.
+                Db::Memory => "the volatile store's bound",
+                _ => "issue 4 target",
+            },
             match (growth.abs() <= FLAT_WITHIN, last.completed >= 1_000_000) {
                 (true, true) => "met",
                 (true, false) => "flat over this smaller count",

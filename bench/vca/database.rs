@@ -1,5 +1,5 @@
-//! A fresh database per run: a SQLite file in the temporary directory, or a PostgreSQL
-//! database created for the run and dropped after it.
+//! A fresh store per run: a volatile one (nothing to create), a SQLite file in the temporary
+//! directory, or a PostgreSQL database created for the run and dropped after it.
 
 use crate::BenchResult;
 use crate::options::Db;
@@ -12,12 +12,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct Database {
     /// The app's `DATABASE_URL`.
     pub url: String,
+    pub db: Db,
     /// How the report names it.
     pub label: &'static str,
     cleanup: Cleanup,
 }
 
 enum Cleanup {
+    /// The volatile store goes with the app's process.
+    Nothing,
     /// The SQLite file (its `-wal` and `-shm` companions go with it).
     File(PathBuf),
     /// The server's own database to connect to, and the database to drop.
@@ -25,17 +28,32 @@ enum Cleanup {
 }
 
 impl Database {
-    pub async fn prepare(db: Db, postgres_url: &str) -> BenchResult<Database> {
+    /// `calls_kept`: how many calls a volatile store must keep (its default bound if `None`).
+    pub async fn prepare(
+        db: Db,
+        postgres_url: &str,
+        calls_kept: Option<usize>,
+    ) -> BenchResult<Database> {
         let unique = format!(
             "{}_{}",
             std::process::id(),
             SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis()
         );
         match db {
+            Db::Memory => Ok(Database {
+                url: match calls_kept {
+                    Some(calls) => format!("memory:?max_calls={}", calls.max(1)),
+                    None => "memory:".to_owned(),
+                },
+                db,
+                label: db.label(),
+                cleanup: Cleanup::Nothing,
+            }),
             Db::Sqlite => {
                 let path = std::env::temp_dir().join(format!("callconfirm-bench-{unique}.db"));
                 Ok(Database {
                     url: format!("sqlite:{}", path.display()),
+                    db,
                     label: db.label(),
                     cleanup: Cleanup::File(path),
                 })
@@ -52,6 +70,7 @@ impl Database {
                 admin.close().await?;
                 Ok(Database {
                     url: with_database(postgres_url, &name)?,
+                    db,
                     label: db.label(),
                     cleanup: Cleanup::Postgres {
                         admin_url: postgres_url.to_owned(),
@@ -62,9 +81,11 @@ impl Database {
         }
     }
 
-    /// Bytes the database occupies now (file and WAL, or PostgreSQL's database size).
+    /// Bytes the database occupies now (file and WAL, or PostgreSQL's database size); `None`
+    /// for the volatile store, which occupies the app's memory.
     pub async fn size_bytes(&self) -> Option<u64> {
         match &self.cleanup {
+            Cleanup::Nothing => None,
             Cleanup::File(path) => Some(
                 companions(path)
                     .iter()
@@ -87,6 +108,7 @@ impl Database {
     /// Removes the database; problems are reported, not fatal (the figures are already in).
     pub async fn dispose(self) {
         match self.cleanup {
+            Cleanup::Nothing => {}
             Cleanup::File(path) => {
                 for file in companions(&path) {
                     let _ = std::fs::remove_file(file);

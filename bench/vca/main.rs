@@ -2,7 +2,7 @@
 //! standalone simulator whose customers never answer, is driven the way 8x8 drives it, and
 //! compared with a bare axum handler parsing the same JSON.
 //!
-//! `cargo bench --bench vca -- --mode throughput|memory|churn [--db sqlite,postgres] ...`
+//! `cargo bench --bench vca -- --mode throughput|memory|churn [--db memory,sqlite,postgres] ...`
 //! (`-- --help` lists every option). The same binary, re-executed with `--bare-server`, is
 //! the bare handler's process.
 
@@ -70,7 +70,9 @@ async fn run(options: &Options) -> BenchResult<bool> {
     for &db in &options.db {
         let mut runs = Vec::new();
         for repetition in 1..=options.repeat {
-            let database = database::Database::prepare(db, &options.postgres_url).await?;
+            let database =
+                database::Database::prepare(db, &options.postgres_url, options.calls_kept())
+                    .await?;
             let which = match options.repeat {
                 1 => String::new(),
                 all => format!(", run {repetition} of {all}"),

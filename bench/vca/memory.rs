@@ -16,7 +16,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-const WARM_UP_CALLS: usize = 2_000;
+pub const WARM_UP_CALLS: usize = 2_000;
 /// Issue 2's budget per live session.
 const TARGET_BYTES: f64 = 2048.0;
 /// Longer than any run: the sessions stay live until the benchmark completes them.

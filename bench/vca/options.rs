@@ -15,13 +15,15 @@ pub struct Options {
     #[arg(long, env = "BENCH_MODE", value_enum, default_value = "throughput")]
     pub mode: Mode,
 
-    /// The app's database(s), comma-separated; each runs in turn on a fresh database.
+    /// The app's store(s), comma-separated; each runs in turn on a fresh one. The default
+    /// judges both issues' throughput targets: issue 2's on the port's volatile store, issue
+    /// 4's on SQLite.
     #[arg(
         long,
         env = "BENCH_DB",
         value_enum,
         value_delimiter = ',',
-        default_value = "sqlite"
+        default_value = "memory,sqlite"
     )]
     pub db: Vec<Db>,
 
@@ -85,6 +87,8 @@ impl Mode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Db {
+    /// The volatile store (`DATABASE_URL=memory:`): the port's sessions kept in memory only.
+    Memory,
     /// A fresh SQLite file in the temporary directory (the app's default store).
     Sqlite,
     /// A fresh database on the `--postgres-url` server.
@@ -95,8 +99,22 @@ impl Db {
     /// How the report names it.
     pub fn label(self) -> &'static str {
         match self {
+            Db::Memory => "volatile store (memory:)",
             Db::Sqlite => "SQLite (file, WAL)",
             Db::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+impl Options {
+    /// How many calls the mode places and later reads back: the volatile store is told to
+    /// keep that many (it forgets its oldest finished calls past its bound). `None` for the
+    /// churn mode, which shows the store's default bound at work.
+    pub fn calls_kept(&self) -> Option<usize> {
+        match self.mode {
+            Mode::Throughput => Some(self.warmup + 3 * self.sessions),
+            Mode::Memory => Some(crate::memory::WARM_UP_CALLS + self.live_sessions),
+            Mode::Churn => None,
         }
     }
 }

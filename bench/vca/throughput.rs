@@ -9,7 +9,7 @@ use crate::BenchResult;
 use crate::calls::{self, Expect, VCA_PATH, check_vca, webhook_auth};
 use crate::database::Database;
 use crate::http::{Summary, Tally, ms, open_many, run_workers};
-use crate::options::Options;
+use crate::options::{Db, Options};
 use crate::paced;
 use crate::payloads::{self, CONFIRM_KEY, WRONG_KEY};
 use crate::processes::{self, Process};
@@ -155,7 +155,7 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
         // stretches a run's duration a little beyond its schedule).
         let kept_up = app_row.summary.rps >= rate * 0.98;
         let met = ratio >= paced.share && kept_up && app_row.summary.p99 < paced.p99_under_micros;
-        if database.url.starts_with("sqlite:") || paced.issue == 2 {
+        if database.db == paced.store {
             targets.push(TargetRun {
                 issue: paced.issue,
                 met,
@@ -216,6 +216,8 @@ struct Row {
 /// A target of the issues, measured at a fixed share of the bare handler's throughput.
 struct Paced {
     issue: u8,
+    /// The store the target is judged on; on the others the rate is measured and reported.
+    store: Db,
     scope: &'static str,
     label: &'static str,
     share: f64,
@@ -225,9 +227,15 @@ struct Paced {
 /// The issues' targets: "at least {share} of the bare axum handler's throughput with p99
 /// under {n} ms" is read as both: the closed-loop ratio reaches the share, and the app
 /// answers that rate, offered open loop, with that p99.
+///
+/// Issue 2's target is the port's, whose sessions lived in memory only: issue 4 ("the VCA
+/// benchmark from the port issue is extended: with every transition committed to SQLite, at
+/// least a quarter...") set the durable store its own. So issue 2's is judged on the volatile
+/// store, which is the port's design, and issue 4's on SQLite (bench/README.md).
 const PACED: [Paced; 2] = [
     Paced {
         issue: 4,
+        store: Db::Sqlite,
         scope: "every transition committed to SQLite",
         label: "¼",
         share: 0.25,
@@ -235,7 +243,8 @@ const PACED: [Paced; 2] = [
     },
     Paced {
         issue: 2,
-        scope: "the port",
+        store: Db::Memory,
+        scope: "the port: sessions in memory only",
         label: "½",
         share: 0.5,
         p99_under_micros: 5_000,
