@@ -4,17 +4,23 @@
 //! For trying callconfirm without a database file, for the test suites of systems that call
 //! it, and for measuring the webhook path without a disk; never where an outcome must survive
 //! a restart (README, "Storage"). It behaves as the database backends do (the store suite runs
-//! on all three), including the limits their schemas enforce, which are checked here in code
+//! on all three), including the limits their schemas enforce (`limits`), which are checked
 //! before anything changes. It keeps what can be read back and what de-duplication needs: the
-//! webhooks' keys and replies, not their bodies.
+//! webhooks' keys and replies, not their bodies; and it keeps them compactly (`stored`).
 //!
 //! Memory stays bounded: past `max_calls` calls, the oldest finished ones are forgotten (a
 //! call being placed or still in progress on 8x8's side never is).
 
-use super::rows::{MAX_FAILURE_CHARS, PlacementWrite, first_entry, micros, placing_state};
+mod limits;
+mod stored;
+
+use super::rows::{PlacementWrite, micros};
 use super::*;
+use crate::domain::CallStatus;
+use limits::{check_change, check_key, check_new_call, check_placement, refused};
 use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+use stored::{StoredCall, StoredEntry};
 
 /// How many calls `memory:` keeps unless the URL says otherwise (`memory:?max_calls=N`).
 pub const DEFAULT_MAX_CALLS: usize = 10_000;
@@ -25,22 +31,20 @@ pub struct MemoryStore {
     keys: Mutex<HashMap<String, KeyEntry>>,
 }
 
-struct Calls {
-    by_id: HashMap<Uuid, StoredCall>,
-    by_session: HashMap<Box<str>, Uuid>,
-    /// Every call in the listing order, `(created_at, id)`; newest first is this backwards.
-    by_created: BTreeSet<(DateTime<Utc>, Uuid)>,
-    /// The calls that may be forgotten (see [`may_be_forgotten`]), oldest first.
-    finished: BTreeSet<(DateTime<Utc>, Uuid)>,
-    max_calls: usize,
-}
+/// A position in time order: `(created_at, id)` for listing, `(deadline, id)` for the sweep.
+type Order = (DateTime<Utc>, Uuid);
 
-struct StoredCall {
-    record: CallRecord,
-    placing_deadline: DateTime<Utc>,
-    timeline: Vec<TimelineEntry>,
-    /// The webhooks applied to this call (few per call): their keys and the replies given.
-    webhooks: Vec<(Box<str>, Option<JsonText>)>,
+struct Calls {
+    /// Boxed, so that the map's spare capacity costs a pointer per slot, not a whole call.
+    by_id: HashMap<Uuid, Box<StoredCall>>,
+    by_session: HashMap<Arc<str>, Uuid>,
+    /// Every call in the listing order; newest first is this backwards.
+    by_created: BTreeSet<Order>,
+    /// The calls still `placing`, by deadline: what the sweep looks at.
+    placing: BTreeSet<Order>,
+    /// The calls that may be forgotten ([`StoredCall::may_be_forgotten`]), oldest first.
+    finished: BTreeSet<Order>,
+    max_calls: usize,
 }
 
 struct KeyEntry {
@@ -48,148 +52,6 @@ struct KeyEntry {
     call_id: Uuid,
     response: Option<StoredResponse>,
     expires_at: DateTime<Utc>,
-}
-
-/// A call no webhook or placement can still need: neither being placed nor in progress on
-/// 8x8's side (or in progress, but 8x8's summary has already ended it).
-fn may_be_forgotten(record: &CallRecord) -> bool {
-    let status = record.state.status;
-    status != CallStatus::Placing && (!status.is_live() || record.state.summary_received)
-}
-
-/// Why a value was refused: the same limits as the database schemas, named like their
-/// constraints, never quoting the value (a phone number).
-fn refused(operation: &str, constraint: &str, rule: &str) -> StoreError {
-    StoreError::Database(format!("{operation}: {rule} (constraint {constraint})"))
-}
-
-fn chars_between(text: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&text.chars().count())
-}
-
-fn check_new_call(call: &NewCall) -> Result<(), StoreError> {
-    let operation = "insert a call";
-    if !chars_between(&call.order_id, 1, 255) {
-        return Err(refused(operation, "calls.order_id", "1 to 255 characters"));
-    }
-    let phone = &call.customer_phone;
-    if !(7..=15).contains(&phone.len()) || !phone.bytes().all(|byte| byte.is_ascii_digit()) {
-        return Err(refused(operation, "calls.customer_phone", "7 to 15 digits"));
-    }
-    if !chars_between(&call.client_action_id, 1, 512) {
-        return Err(refused(
-            operation,
-            "calls.client_action_id",
-            "1 to 512 characters",
-        ));
-    }
-    Ok(())
-}
-
-fn check_placement(write: &PlacementWrite) -> Result<(), StoreError> {
-    let operation = "record a placement";
-    let id_ok = |id: &Option<String>| id.as_deref().is_none_or(|id| chars_between(id, 1, 255));
-    if !id_ok(&write.session_id) {
-        return Err(refused(
-            operation,
-            "calls.session_id",
-            "1 to 255 characters",
-        ));
-    }
-    if !id_ok(&write.call_flow_request_id) {
-        return Err(refused(
-            operation,
-            "calls.call_flow_request_id",
-            "1 to 255 characters",
-        ));
-    }
-    if write
-        .failure
-        .as_deref()
-        .is_some_and(|failure| failure.chars().count() > MAX_FAILURE_CHARS)
-    {
-        return Err(refused(
-            operation,
-            "calls.failure",
-            "at most 1000 characters",
-        ));
-    }
-    Ok(())
-}
-
-const TIMELINE_EVENTS: [&str; 6] = ["placing", "placed", "not_placed", "in_doubt", "vca", "vss"];
-
-fn check_change(change: &StateChange) -> Result<(), StoreError> {
-    let operation = "apply a state change";
-    let hook = &change.webhook;
-    if !chars_between(&hook.key, 1, 300) {
-        return Err(refused(
-            operation,
-            "webhook_events.key",
-            "1 to 300 characters",
-        ));
-    }
-    if !chars_between(&hook.session_id, 1, 255) {
-        return Err(refused(
-            operation,
-            "webhook_events.session_id",
-            "1 to 255 characters",
-        ));
-    }
-    if change.state.digits.chars().count() > 1024 {
-        return Err(refused(
-            operation,
-            "calls.digits",
-            "at most 1024 characters",
-        ));
-    }
-    if let Some(entry) = &change.timeline {
-        if !TIMELINE_EVENTS.contains(&entry.event.as_str()) {
-            return Err(refused(operation, "call_timeline_event", "a known event"));
-        }
-        if entry
-            .effect
-            .as_deref()
-            .is_some_and(|effect| !chars_between(effect, 1, 64))
-        {
-            return Err(refused(
-                operation,
-                "call_timeline.effect",
-                "1 to 64 characters",
-            ));
-        }
-        if entry
-            .digits
-            .as_deref()
-            .is_some_and(|digits| digits.chars().count() > 64)
-        {
-            return Err(refused(
-                operation,
-                "call_timeline.digits",
-                "at most 64 characters",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_key(key: &str, request_hash: &str) -> Result<(), StoreError> {
-    let operation = "claim an idempotency key";
-    if !chars_between(key, 1, 255) {
-        return Err(refused(
-            operation,
-            "idempotency_keys.key",
-            "1 to 255 characters",
-        ));
-    }
-    if !chars_between(request_hash, 1, 128) {
-        return Err(refused(
-            operation,
-            "idempotency_keys.request_hash",
-            "1 to 128 characters",
-        ));
-    }
-    Ok(())
 }
 
 impl MemoryStore {
@@ -221,6 +83,7 @@ impl MemoryStore {
                 by_id: HashMap::new(),
                 by_session: HashMap::new(),
                 by_created: BTreeSet::new(),
+                placing: BTreeSet::new(),
                 finished: BTreeSet::new(),
                 max_calls,
             }),
@@ -228,7 +91,7 @@ impl MemoryStore {
         }
     }
 
-    fn calls(&self) -> std::sync::MutexGuard<'_, Calls> {
+    fn calls(&self) -> MutexGuard<'_, Calls> {
         // A panic while holding the lock cannot leave a call half-changed: every operation
         // checks first and changes last, so the data stays usable.
         self.calls
@@ -236,7 +99,7 @@ impl MemoryStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn keys(&self) -> std::sync::MutexGuard<'_, HashMap<String, KeyEntry>> {
+    fn keys(&self) -> MutexGuard<'_, HashMap<String, KeyEntry>> {
         self.keys
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -244,20 +107,23 @@ impl MemoryStore {
 }
 
 impl Calls {
-    fn insert(&mut self, call: StoredCall) {
-        let order = (call.record.created_at, call.record.id);
-        self.by_created.insert(order);
-        self.by_id.insert(call.record.id, call);
+    fn insert(&mut self, id: Uuid, call: StoredCall) {
+        self.by_created.insert((call.created_at, id));
+        self.placing.insert((call.placing_deadline, id));
+        self.by_id.insert(id, Box::new(call));
         self.forget_oldest_finished();
     }
 
-    /// Keeps the `finished` set in step with a call whose state just changed.
+    /// Keeps the sweep's and the bound's sets in step with a call whose status just changed.
     fn note_state(&mut self, id: Uuid) {
         let Some(call) = self.by_id.get(&id) else {
             return;
         };
-        let order = (call.record.created_at, id);
-        if may_be_forgotten(&call.record) {
+        if call.state.status != CallStatus::Placing {
+            self.placing.remove(&(call.placing_deadline, id));
+        }
+        let order = (call.created_at, id);
+        if call.may_be_forgotten() {
             self.finished.insert(order);
         } else {
             self.finished.remove(&order);
@@ -272,11 +138,18 @@ impl Calls {
             };
             self.by_created.remove(&oldest);
             if let Some(call) = self.by_id.remove(&oldest.1)
-                && let Some(session_id) = &call.record.session_id
+                && let Some(session_id) = &call.session_id
             {
-                self.by_session.remove(session_id.as_str());
+                self.by_session.remove(session_id);
             }
         }
+    }
+
+    fn record(&self, id: Uuid) -> Result<Option<CallRecord>, StoreError> {
+        self.by_id
+            .get(&id)
+            .map(|call| call.to_record(id))
+            .transpose()
     }
 }
 
@@ -284,7 +157,7 @@ impl Calls {
 impl Store for MemoryStore {
     async fn insert_call(&self, call: &NewCall) -> Result<(), StoreError> {
         check_new_call(call)?;
-        let created_at = micros(call.created_at);
+        let stored = StoredCall::placing(call)?;
         let mut calls = self.calls();
         if calls.by_id.contains_key(&call.id) {
             return Err(refused(
@@ -293,27 +166,7 @@ impl Store for MemoryStore {
                 "a call with this id exists",
             ));
         }
-        calls.insert(StoredCall {
-            record: CallRecord {
-                id: call.id,
-                order_id: call.order_id.clone(),
-                customer_phone: call.customer_phone.clone(),
-                client_action_id: call.client_action_id.clone(),
-                session_id: None,
-                call_flow_request_id: None,
-                request: call.request.clone(),
-                script: Arc::new(call.script.clone()),
-                state: placing_state(),
-                outcome: None,
-                failure: None,
-                version: 1,
-                created_at,
-                updated_at: created_at,
-            },
-            placing_deadline: micros(call.placing_deadline),
-            timeline: vec![first_entry(call)],
-            webhooks: Vec::new(),
-        });
+        calls.insert(call.id, stored);
         Ok(())
     }
 
@@ -330,67 +183,63 @@ impl Store for MemoryStore {
             return Err(StoreError::MissingCall(call_id));
         };
         // Only a call still `placing` takes the answer: the sweep may have given up on it.
-        if call.record.state.status != CallStatus::Placing {
-            return Ok(call.record.clone());
+        if call.state.status != CallStatus::Placing {
+            return call.to_record(call_id);
         }
-        if let Some(session_id) = &write.session_id
-            && calls
+        let session_id: Option<Arc<str>> = write.session_id.as_deref().map(Arc::from);
+        if let Some(session_id) = &session_id {
+            if calls
                 .by_session
-                .get(session_id.as_str())
+                .get(session_id)
                 .is_some_and(|owner| *owner != call_id)
-        {
-            return Err(refused(
-                "record a placement",
-                "calls.session_id",
-                "the session belongs to another call",
-            ));
+            {
+                return Err(refused(
+                    "record a placement",
+                    "calls.session_id",
+                    "the session belongs to another call",
+                ));
+            }
+            calls.by_session.insert(Arc::clone(session_id), call_id);
         }
-        if let Some(session_id) = &write.session_id {
-            calls.by_session.insert(session_id.as_str().into(), call_id);
-        }
-        let at = micros(at);
         let call = calls
             .by_id
             .get_mut(&call_id)
             .ok_or(StoreError::MissingCall(call_id))?;
-        let record = &mut call.record;
-        record.state = write.state;
-        record.session_id = write.session_id;
-        record.call_flow_request_id = write.call_flow_request_id;
-        record.failure = write.failure;
-        record.version += 1;
-        record.updated_at = at;
-        call.timeline.push(TimelineEntry {
+        call.state = write.state;
+        call.session_id = session_id;
+        call.call_flow_request_id = write.call_flow_request_id.map(Box::from);
+        call.failure = write.failure.map(Box::from);
+        call.version += 1;
+        call.updated_at = micros(at);
+        let to = call.state.status;
+        call.push_entry(StoredEntry::transition(
             at,
-            from: Some(CallStatus::Placing),
-            to: record.state.status,
-            event: write.event.to_owned(),
-            effect: None,
-            digits: None,
-        });
-        let updated = record.clone();
+            Some(CallStatus::Placing),
+            to,
+            write.event,
+        ));
+        let updated = call.to_record(call_id);
         calls.note_state(call_id);
-        Ok(updated)
+        updated
     }
 
     async fn call_by_id(&self, id: Uuid) -> Result<Option<CallRecord>, StoreError> {
-        Ok(self.calls().by_id.get(&id).map(|call| call.record.clone()))
+        self.calls().record(id)
     }
 
     async fn call_by_session(&self, session_id: &str) -> Result<Option<CallRecord>, StoreError> {
         let calls = self.calls();
-        Ok(calls
-            .by_session
-            .get(session_id)
-            .and_then(|id| calls.by_id.get(id))
-            .map(|call| call.record.clone()))
+        match calls.by_session.get(session_id) {
+            Some(id) => calls.record(*id),
+            None => Ok(None),
+        }
     }
 
     async fn list_calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
         let from = query.created_from.map(micros);
         let to = query.created_to.map(micros);
         let calls = self.calls();
-        let newest_first: Box<dyn Iterator<Item = &(DateTime<Utc>, Uuid)>> = match query.before {
+        let newest_first: Box<dyn Iterator<Item = &Order>> = match query.before {
             Some(cursor) => Box::new(
                 calls
                     .by_created
@@ -399,26 +248,25 @@ impl Store for MemoryStore {
             ),
             None => Box::new(calls.by_created.iter().rev()),
         };
-        Ok(newest_first
+        newest_first
             // Newest first: once older than the range, every later call is too.
             .take_while(|(created_at, _)| from.is_none_or(|from| *created_at >= from))
             .filter(|(created_at, _)| to.is_none_or(|to| *created_at < to))
-            .filter_map(|(_, id)| calls.by_id.get(id))
-            .map(|call| &call.record)
-            .filter(|record| {
+            .filter_map(|(_, id)| calls.by_id.get(id).map(|call| (*id, call)))
+            .filter(|(_, call)| {
                 query
                     .status
-                    .is_none_or(|status| record.state.status == status)
+                    .is_none_or(|status| call.state.status == status)
             })
-            .filter(|record| {
+            .filter(|(_, call)| {
                 query
                     .order_id
                     .as_deref()
-                    .is_none_or(|order_id| record.order_id == order_id)
+                    .is_none_or(|order_id| &*call.order_id == order_id)
             })
             .take(query.limit as usize)
-            .cloned()
-            .collect())
+            .map(|(id, call)| call.to_record(id))
+            .collect()
     }
 
     async fn timelines(
@@ -432,7 +280,7 @@ impl Store for MemoryStore {
                 let timeline = calls
                     .by_id
                     .get(id)
-                    .map(|call| call.timeline.clone())
+                    .map(|call| call.timeline())
                     .unwrap_or_default();
                 (*id, timeline)
             })
@@ -441,6 +289,16 @@ impl Store for MemoryStore {
 
     async fn apply_change(&self, change: &StateChange) -> Result<ApplyResult, StoreError> {
         check_change(change)?;
+        let entry = match &change.timeline {
+            Some(entry) => Some(StoredEntry::of(entry).ok_or_else(|| {
+                refused(
+                    "apply a state change",
+                    "call_timeline_event",
+                    "a known event",
+                )
+            })?),
+            None => None,
+        };
         let hook = &change.webhook;
         let mut calls = self.calls();
         let Some(call) = calls.by_id.get_mut(&change.call_id) else {
@@ -451,24 +309,21 @@ impl Store for MemoryStore {
                 reply: reply.clone(),
             });
         }
-        if call.record.version != change.expected_version {
+        if call.version != change.expected_version {
             return Ok(ApplyResult::Conflict);
         }
-        let record = &mut call.record;
-        record.state = change.state.clone();
+        call.state = change.state.clone();
         if let Some(outcome) = &change.outcome {
-            record.outcome = Some(outcome.clone());
+            call.outcome = Some(Box::new(outcome.clone()));
         }
-        record.version += 1;
-        record.updated_at = micros(hook.received_at);
-        let version = record.version;
+        call.version += 1;
+        call.updated_at = micros(hook.received_at);
+        let version = call.version;
+        call.webhooks.reserve_exact(1);
         call.webhooks
             .push((hook.key.as_str().into(), hook.reply.clone()));
-        if let Some(entry) = &change.timeline {
-            call.timeline.push(TimelineEntry {
-                at: micros(entry.at),
-                ..entry.clone()
-            });
+        if let Some(entry) = entry {
+            call.push_entry(entry);
         }
         calls.note_state(change.call_id);
         Ok(ApplyResult::Applied { version })
@@ -479,31 +334,25 @@ impl Store for MemoryStore {
         deadline_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let (before, now) = (micros(deadline_before), micros(now));
+        let before = micros(deadline_before);
         let mut calls = self.calls();
         let overdue: Vec<Uuid> = calls
-            .by_id
-            .values()
-            .filter(|call| {
-                call.record.state.status == CallStatus::Placing && call.placing_deadline < before
-            })
-            .map(|call| call.record.id)
+            .placing
+            .range(..(before, Uuid::nil()))
+            .map(|(_, id)| *id)
             .collect();
         for id in &overdue {
             if let Some(call) = calls.by_id.get_mut(id) {
-                let record = &mut call.record;
-                record.state.status = CallStatus::Unknown;
-                record.failure = Some(STOPPED_BEFORE_ANSWER.to_owned());
-                record.version += 1;
-                record.updated_at = now;
-                call.timeline.push(TimelineEntry {
-                    at: now,
-                    from: Some(CallStatus::Placing),
-                    to: CallStatus::Unknown,
-                    event: "in_doubt".to_owned(),
-                    effect: None,
-                    digits: None,
-                });
+                call.state.status = CallStatus::Unknown;
+                call.failure = Some(STOPPED_BEFORE_ANSWER.into());
+                call.version += 1;
+                call.updated_at = micros(now);
+                call.push_entry(StoredEntry::transition(
+                    now,
+                    Some(CallStatus::Placing),
+                    CallStatus::Unknown,
+                    "in_doubt",
+                ));
             }
             calls.note_state(*id);
         }
