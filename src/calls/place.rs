@@ -5,6 +5,7 @@ use crate::calls::CallService;
 use crate::domain::MakeCallRequest;
 use crate::error::ApiError;
 use crate::ivr::{CallScript, ScriptRequest, callflow};
+use crate::sessions::LiveSession;
 use crate::store::{IdempotencyClaim, NewCall, Placement, StoredResponse};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -38,7 +39,8 @@ impl From<ApiError> for CallAnswer {
 /// A validated request with its rendered script, ready to be placed.
 struct Prepared {
     request: MakeCallRequest,
-    script: CallScript,
+    /// Shared by the call's record (in a volatile store) and its cached live session.
+    script: Arc<CallScript>,
     body: Map<String, Value>,
 }
 
@@ -100,7 +102,7 @@ impl CallService {
             .map_err(ApiError::Validation)?;
         Ok(Prepared {
             request,
-            script,
+            script: Arc::new(script),
             body,
         })
     }
@@ -192,7 +194,7 @@ impl CallService {
                 customer_phone: request.customer_phone.digits().to_owned(),
                 client_action_id: script.client_action_base.clone(),
                 request: request.to_record(),
-                script: script.clone(),
+                script: Arc::clone(script),
                 created_at: now,
                 placing_deadline: now + budget,
             })
@@ -249,7 +251,12 @@ impl CallService {
 
         match outcome {
             Ok(created) => {
-                let live = crate::sessions::LiveSession::from_record(record);
+                // The script as rendered, rather than the store's copy of it: the same text,
+                // and sentences without placeholders stay shared with every other call.
+                let live = LiveSession {
+                    script,
+                    ..LiveSession::from_record(record)
+                };
                 self.sessions.remember(&created.session_id, &live);
                 Ok(CallAnswer {
                     status: StatusCode::OK,

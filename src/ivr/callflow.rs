@@ -30,7 +30,7 @@ pub fn initial_request(
                 source: script.source.clone(),
                 destination: destination.to_owned(),
             }),
-            capture(script, script.texts.prompt.clone()),
+            capture(script, script.texts.prompt.to_string()),
         ],
     }
 }
@@ -39,7 +39,7 @@ pub fn initial_request(
 pub fn capture(script: &CallScript, text: String) -> Action {
     Action::SayAndCapture(SayAndCaptureParams {
         prompt_message: text,
-        voice_profile: script.voice_profile.clone(),
+        voice_profile: script.voice_profile.to_string(),
         repetition: CallScript::PROMPT_REPETITION,
         speed: Speed(script.speed),
         min_digits: 1,
@@ -49,7 +49,7 @@ pub fn capture(script: &CallScript, text: String) -> Action {
         complete_on_hash: false,
         no_of_tries: NO_OF_TRIES,
         success_message: None,
-        failure_message: Some(script.texts.failure_message.clone()),
+        failure_message: Some(script.texts.failure_message.to_string()),
     })
 }
 

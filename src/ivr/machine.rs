@@ -239,8 +239,8 @@ fn reply_for(script: &CallScript, next: &IvrState, effect: Effect) -> VcaReply {
 fn current_prompt_with(script: &CallScript, state: &IvrState, effect: Effect) -> VcaReply {
     let texts = &script.texts;
     let question = match state.step {
-        MenuStep::ConfirmCancel => texts.confirm_cancel.as_str(),
-        _ => texts.prompt.as_str(),
+        MenuStep::ConfirmCancel => &*texts.confirm_cancel,
+        _ => &*texts.prompt,
     };
     let text = match effect {
         Effect::Reprompted => join(&texts.reprompt_prefix, question),

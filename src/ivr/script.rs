@@ -2,6 +2,7 @@
 //! call is placed and stored with it, so that every instance and every restart answers alike.
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which keys the menu offers besides 1 (confirm) and 0 (cancel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -15,37 +16,40 @@ pub struct MenuOptions {
     pub confirm_cancel: bool,
 }
 
-/// The sentences of one call, in the customer's language.
+/// The sentences of one call, in the customer's language. Shared texts: a sentence without
+/// placeholders is one copy for every call of its template (`Pattern::render_shared`); a text
+/// the call never speaks is empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScriptTexts {
     /// The main prompt: who is calling and why, the appointment, the menu, the callback number.
-    pub prompt: String,
+    pub prompt: Arc<str>,
     /// Said before the main prompt again when the customer pressed 9.
-    pub repeat_prefix: String,
+    pub repeat_prefix: Arc<str>,
     /// The short apology said before a prompt is asked again after no or a wrong key.
-    pub reprompt_prefix: String,
+    pub reprompt_prefix: Arc<str>,
     /// "Press 0 again to cancel, or 1 to keep it."
-    pub confirm_cancel: String,
-    pub confirmed: String,
+    pub confirm_cancel: Arc<str>,
+    pub confirmed: Arc<str>,
     /// Said when the customer keeps the appointment after starting to cancel.
-    pub kept: String,
-    pub cancelled: String,
+    pub kept: Arc<str>,
+    pub cancelled: Arc<str>,
     /// Said before the call is bridged to staff.
-    pub transferring: String,
+    pub transferring: Arc<str>,
     /// Said before hanging up when no valid key came after every re-prompt.
-    pub goodbye: String,
+    pub goodbye: Arc<str>,
     /// 8x8's own `failureMessage`, played by 8x8 between capture tries.
-    pub failure_message: String,
+    pub failure_message: Arc<str>,
 }
 
 /// Everything the IVR needs to answer any webhook of one call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallScript {
-    pub template: String,
-    pub language: String,
-    pub voice_profile: String,
+    /// Shared by every call of the template, language and voice (`catalog::shared`).
+    pub template: Arc<str>,
+    pub language: Arc<str>,
+    pub voice_profile: Arc<str>,
     pub speed: f64,
     /// `{orderId}_{YYYYMMDD}_{HHMM}_{business}`; step suffixes are added to it per prompt.
     pub client_action_base: String,

@@ -49,7 +49,8 @@ pub struct NewCall {
     pub client_action_id: String,
     /// The appointment as requested (the make-call body as the client sent it, validated).
     pub request: Value,
-    pub script: CallScript,
+    /// As rendered; a store that keeps calls in memory keeps this very copy.
+    pub script: Arc<CallScript>,
     pub created_at: DateTime<Utc>,
     /// After this instant a call still `placing` can only belong to a dead process.
     pub placing_deadline: DateTime<Utc>,

@@ -123,7 +123,7 @@ fn the_default_template_speaks_the_original_prompt_word_for_word() {
     let script = call.render(&catalog).unwrap();
 
     assert_eq!(
-        script.texts.prompt,
+        &*script.texts.prompt,
         "Hello, you have an appointment at Bright Smile Dental on April 20th, 2025 at 7:30 PM. \
          Will you be arriving on time? If yes, press one. If you wish to cancel, press zero."
     );
@@ -212,7 +212,7 @@ fn spoken_at(language: &str, zone: Option<&str>, instant: &str) -> (String, Stri
     call.time_zone = zone.map(str::to_owned);
     call.appointment = at(instant);
     let script = call.render(&Catalog::builtin(2)).unwrap();
-    (script.texts.prompt, script.client_action_base)
+    (script.texts.prompt.to_string(), script.client_action_base)
 }
 
 #[test]
@@ -399,8 +399,8 @@ fn languages_and_zones_match_case_insensitively() {
     let mut call = Call::new("default", "en-gb");
     call.time_zone = Some("europe/london".to_owned());
     let script = call.render(&catalog).unwrap();
-    assert_eq!(script.language, "en-GB");
-    assert_eq!(script.voice_profile, "en-GB-HazelRUS");
+    assert_eq!(&*script.language, "en-GB");
+    assert_eq!(&*script.voice_profile, "en-GB-HazelRUS");
     assert!(
         script
             .texts
@@ -490,12 +490,12 @@ fn press_two_is_offered_only_when_a_staff_number_is_given() {
         (
             without.menu.staff,
             without.staff_phone,
-            without.texts.transferring
+            &*without.texts.transferring
         ),
-        (false, None, String::new())
+        (false, None, "")
     );
     assert_eq!(
-        without.texts.prompt,
+        &*without.texts.prompt,
         "Hello, this is Studio Nova calling about your upcoming appointment. You're scheduled \
          with Maria for Sunday, April 20th, 2025 at 7:30 PM. To confirm, press one. To cancel, \
          press zero. To hear the details again, press nine."
@@ -504,7 +504,7 @@ fn press_two_is_offered_only_when_a_staff_number_is_given() {
         (
             with.menu.staff,
             with.staff_phone.as_deref(),
-            with.texts.transferring.as_str()
+            &*with.texts.transferring
         ),
         (
             true,
@@ -513,7 +513,7 @@ fn press_two_is_offered_only_when_a_staff_number_is_given() {
         )
     );
     assert_eq!(
-        with.texts.prompt,
+        &*with.texts.prompt,
         "Hello, this is Studio Nova calling about your upcoming appointment. You're scheduled \
          with Maria for Sunday, April 20th, 2025 at 7:30 PM. To confirm, press one. To cancel, \
          press zero. To speak with Maria, press two. To hear the details again, press nine."
@@ -580,7 +580,7 @@ fn without_repeats_allowed_no_template_offers_nine() {
         "{}",
         script.texts.prompt
     );
-    assert_eq!(script.texts.repeat_prefix, "");
+    assert_eq!(&*script.texts.repeat_prefix, "");
 }
 
 #[test]
@@ -753,13 +753,13 @@ fn the_example_templates_file_loads_and_its_custom_template_speaks() {
         (false, true, None)
     );
     assert_eq!(
-        script.texts.confirmed,
+        &*script.texts.confirmed,
         "Thank you, your visit is confirmed. Please arrive ten minutes early."
     );
 
     // Languages it does not override come from medical, with the file's voices.
     let british = Call::new("my_clinic", "en-GB").render(&catalog).unwrap();
-    assert_eq!(british.voice_profile, "en-GB-Emma");
+    assert_eq!(&*british.voice_profile, "en-GB-Emma");
     assert!(
         british
             .texts
@@ -773,7 +773,7 @@ fn the_example_templates_file_loads_and_its_custom_template_speaks() {
         .render(&Catalog::builtin(2))
         .unwrap();
     assert_eq!(
-        restaurant.texts.confirmed,
+        &*restaurant.texts.confirmed,
         "Thank you, your table is confirmed. Our chef looks forward to cooking for you."
     );
     assert_eq!(restaurant.texts.prompt, builtin.texts.prompt);
@@ -781,7 +781,7 @@ fn the_example_templates_file_loads_and_its_custom_template_speaks() {
     // The template written from scratch speaks English only.
     let yoga = Call::new("yoga_class", "en-US").render(&catalog).unwrap();
     assert_eq!(
-        yoga.texts.prompt,
+        &*yoga.texts.prompt,
         "Hi, this is Bright Smile Dental about your yoga class. Your class is on Sunday, April \
          20th, 2025 at 7:30 PM. To keep your spot, press one. To free it for someone else, press \
          zero."
@@ -1006,7 +1006,7 @@ fn the_default_template_can_be_chosen_by_the_file_or_the_settings() {
     assert_eq!(catalog.default_template(), "medical");
     let mut call = Call::new("x", "en-US");
     call.template = None;
-    assert_eq!(call.render(&catalog).unwrap().template, "medical");
+    assert_eq!(&*call.render(&catalog).unwrap().template, "medical");
 }
 
 #[test]
@@ -1123,9 +1123,9 @@ templates:
     let script = call.render(&catalog).unwrap();
     assert_eq!(
         (
-            script.language.as_str(),
-            script.voice_profile.as_str(),
-            script.texts.prompt.as_str()
+            &*script.language,
+            &*script.voice_profile,
+            &*script.texts.prompt
         ),
         (
             "fr-FR",

@@ -157,7 +157,7 @@ fn new_call(order_id: &str, created_at: DateTime<Utc>) -> NewCall {
             "appointment": {"at": "2026-11-26T14:30:00+08:00", "business": "Bright Smile"},
             "options": {"repeat": true, "note": null, "speed": 1.25}
         }),
-        script: script(),
+        script: Arc::new(script()),
         created_at,
         placing_deadline: created_at + Duration::seconds(90),
     }
@@ -185,7 +185,7 @@ fn placing_record(call: &NewCall) -> CallRecord {
         session_id: None,
         call_flow_request_id: None,
         request: call.request.clone(),
-        script: Arc::new(call.script.clone()),
+        script: Arc::clone(&call.script),
         state: placing_state(),
         outcome: None,
         failure: None,

@@ -171,7 +171,7 @@ mod tests {
 
     fn texts(prompt: &str) -> ScriptTexts {
         ScriptTexts {
-            prompt: prompt.to_owned(),
+            prompt: prompt.into(),
             repeat_prefix: "Again".into(),
             reprompt_prefix: "Sorry.".into(),
             confirm_cancel: "Sure?".into(),

@@ -6,13 +6,15 @@
 //! - `file.rs`: reading TEMPLATES_FILE (TOML or YAML); `spec.rs`: templates as written.
 //! - `pattern.rs`: `{placeholder}` and `[optional|alternative]` texts.
 //! - `template.rs`: merging and checking templates at load; `limits.rs`: 8x8's TTS limits.
-//! - `render.rs`: one call's script, or the 422 field errors that explain why not.
+//! - `render.rs`: one call's script, or the 422 field errors that explain why not;
+//!   `shared.rs`: the names every script repeats, one copy each.
 
 mod builtin;
 mod file;
 mod limits;
 mod pattern;
 mod render;
+mod shared;
 mod spec;
 mod template;
 
@@ -28,6 +30,7 @@ use crate::ivr::wording;
 use crate::voice::wire::{Action, VcaReply};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use serde::Serialize;
+use shared::SharedNames;
 use spec::TemplateSpec;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -126,6 +129,8 @@ struct Inner {
     voice_profiles: BTreeMap<Language, String>,
     max_reprompts: u8,
     max_repeats: u8,
+    /// The template names, language tags and voice profiles the scripts share.
+    names: SharedNames,
 }
 
 /// Said to a VCA for a session we never placed, in the default language.
@@ -291,6 +296,7 @@ impl Catalog {
                 voice_profiles: file.voice_profiles,
                 max_reprompts: settings.max_reprompts,
                 max_repeats: settings.max_repeats,
+                names: SharedNames::default(),
             }),
         })
     }

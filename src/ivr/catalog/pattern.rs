@@ -9,6 +9,7 @@
 //! speak a literal `{...}`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// A value a template can speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -91,6 +92,9 @@ enum Piece {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pattern {
     pieces: Vec<Piece>,
+    /// The text, rendered once, when it has no placeholder: every call speaking it shares
+    /// this one copy instead of keeping its own (most texts of a template are such).
+    constant: Option<Arc<str>>,
 }
 
 /// Characters that end a sentence, in every supported script.
@@ -191,7 +195,14 @@ impl Pattern {
         if !text.is_empty() {
             pieces.push(Piece::Atom(Atom::Text(text)));
         }
-        Ok(Pattern { pieces })
+        let mut pattern = Pattern {
+            pieces,
+            constant: None,
+        };
+        if pattern.slots_in_order().is_empty() {
+            pattern.constant = Some(Arc::from(pattern.render(|_| None)));
+        }
+        Ok(pattern)
     }
 
     /// Whether the text would say nothing at all.
@@ -288,6 +299,15 @@ impl Pattern {
     /// (the catalog refuses such a call before rendering, so this never happens in a call).
     /// Whitespace runs collapse to one space, and a space left before `.` or `,` by a
     /// dropped section goes, so optional sections need no care about spacing.
+    /// [`Pattern::render`] as a shared text: a text without placeholders is the same for
+    /// every call, and every call gets the same copy of it.
+    pub fn render_shared<'v>(&self, value: impl Fn(Placeholder) -> Option<&'v str>) -> Arc<str> {
+        match &self.constant {
+            Some(text) => Arc::clone(text),
+            None => Arc::from(self.render(value)),
+        }
+    }
+
     pub fn render<'v>(&self, value: impl Fn(Placeholder) -> Option<&'v str>) -> String {
         let mut out = String::new();
         let push_atom = |atom: &Atom, out: &mut String| match atom {
@@ -348,6 +368,21 @@ mod tests {
             }),
             "We booked X."
         );
+    }
+
+    #[test]
+    fn a_text_without_placeholders_is_one_shared_copy_and_one_with_them_is_rendered_per_call() {
+        let constant = Pattern::parse("Sorry, we did not get  that [here|there] .").unwrap();
+        let first = constant.render_shared(values);
+        let second = constant.render_shared(|_| None);
+        assert_eq!(&*first, "Sorry, we did not get that here.");
+        assert!(Arc::ptr_eq(&first, &second));
+
+        let spoken = Pattern::parse("Hello {business}.").unwrap();
+        let first = spoken.render_shared(values);
+        let second = spoken.render_shared(values);
+        assert_eq!(&*first, "Hello Bright Smile Dental.");
+        assert!(!Arc::ptr_eq(&first, &second));
     }
 
     #[test]

@@ -15,6 +15,10 @@ use crate::ivr::script::{CallScript, MenuOptions, ScriptTexts};
 use crate::ivr::wording;
 use chrono::{DateTime, FixedOffset};
 use std::collections::BTreeSet;
+use std::sync::{Arc, LazyLock};
+
+/// The empty text of every sentence a call never speaks, shared.
+static UNSPOKEN: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
 
 /// The values a call's texts speak, already worded in the call's language.
 #[derive(Debug, Clone)]
@@ -57,14 +61,14 @@ pub fn texts(
     values: &Values,
 ) -> ScriptTexts {
     let has_callback = values.callback.is_some();
-    let render = |key: TextKey| -> String {
+    let render = |key: TextKey| -> Arc<str> {
         template
             .languages
             .get(&language)
             .and_then(|patterns| patterns.get(&key))
             .filter(|_| is_spoken(key, menu, has_callback))
-            .map(|pattern| pattern.render(|p| values.get(p)))
-            .unwrap_or_default()
+            .map(|pattern| pattern.render_shared(|p| values.get(p)))
+            .unwrap_or_else(|| Arc::clone(&UNSPOKEN))
     };
     let prompt = [
         TextKey::Prompt,
@@ -78,7 +82,8 @@ pub fn texts(
     .map(render)
     .filter(|sentence| !sentence.is_empty())
     .collect::<Vec<_>>()
-    .join(language.sentence_separator());
+    .join(language.sentence_separator())
+    .into();
     ScriptTexts {
         prompt,
         repeat_prefix: render(TextKey::RepeatPrefix),
@@ -276,13 +281,12 @@ pub fn script(catalog: &Inner, request: &ScriptRequest<'_>) -> Result<CallScript
         .get(&language)
         .or_else(|| catalog.voice_profiles.get(&language))
         .map(String::as_str)
-        .unwrap_or(language.default_voice_profile())
-        .to_owned();
+        .unwrap_or(language.default_voice_profile());
 
     Ok(CallScript {
-        template: template.name.clone(),
-        language: language.tag().to_owned(),
-        voice_profile,
+        template: catalog.names.get(&template.name),
+        language: catalog.names.get(language.tag()),
+        voice_profile: catalog.names.get(voice_profile),
         speed: template.speed,
         client_action_base: super::client_action_base(
             request.order_id,

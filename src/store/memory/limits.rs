@@ -65,14 +65,43 @@ pub(super) fn check_placement(write: &PlacementWrite) -> Result<(), StoreError> 
 }
 
 /// The timeline's events the schemas allow (`call_timeline_event`).
-const TIMELINE_EVENTS: [&str; 6] = ["placing", "placed", "not_placed", "in_doubt", "vca", "vss"];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TimelineEvent {
+    Placing,
+    Placed,
+    NotPlaced,
+    InDoubt,
+    Vca,
+    Vss,
+}
 
-/// The allowed event named `event`, as the static text the store keeps.
-pub(super) fn timeline_event(event: &str) -> Option<&'static str> {
-    TIMELINE_EVENTS
-        .iter()
-        .copied()
-        .find(|known| *known == event)
+impl TimelineEvent {
+    const ALL: [TimelineEvent; 6] = [
+        TimelineEvent::Placing,
+        TimelineEvent::Placed,
+        TimelineEvent::NotPlaced,
+        TimelineEvent::InDoubt,
+        TimelineEvent::Vca,
+        TimelineEvent::Vss,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TimelineEvent::Placing => "placing",
+            TimelineEvent::Placed => "placed",
+            TimelineEvent::NotPlaced => "not_placed",
+            TimelineEvent::InDoubt => "in_doubt",
+            TimelineEvent::Vca => "vca",
+            TimelineEvent::Vss => "vss",
+        }
+    }
+
+    /// The allowed event named `name`; `None` for any other.
+    pub fn named(name: &str) -> Option<TimelineEvent> {
+        TimelineEvent::ALL
+            .into_iter()
+            .find(|event| event.name() == name)
+    }
 }
 
 pub(super) fn check_change(change: &StateChange) -> Result<(), StoreError> {
@@ -100,7 +129,7 @@ pub(super) fn check_change(change: &StateChange) -> Result<(), StoreError> {
         ));
     }
     if let Some(entry) = &change.timeline {
-        if timeline_event(&entry.event).is_none() {
+        if TimelineEvent::named(&entry.event).is_none() {
             return Err(refused(operation, "call_timeline_event", "a known event"));
         }
         if entry

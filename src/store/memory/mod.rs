@@ -17,7 +17,7 @@ mod stored;
 use super::rows::{PlacementWrite, micros};
 use super::*;
 use crate::domain::CallStatus;
-use limits::{check_change, check_key, check_new_call, check_placement, refused};
+use limits::{TimelineEvent, check_change, check_key, check_new_call, check_placement, refused};
 use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 use stored::{StoredCall, StoredEntry};
@@ -153,6 +153,15 @@ impl Calls {
     }
 }
 
+/// The timeline event of 8x8's answer (`PlacementWrite::event`, as the databases write it).
+fn placement_event(placement: &Placement) -> TimelineEvent {
+    match placement {
+        Placement::Created { .. } => TimelineEvent::Placed,
+        Placement::NotPlaced { .. } => TimelineEvent::NotPlaced,
+        Placement::InDoubt { .. } => TimelineEvent::InDoubt,
+    }
+}
+
 #[async_trait]
 impl Store for MemoryStore {
     async fn insert_call(&self, call: &NewCall) -> Result<(), StoreError> {
@@ -216,7 +225,7 @@ impl Store for MemoryStore {
             at,
             Some(CallStatus::Placing),
             to,
-            write.event,
+            placement_event(placement),
         ));
         let updated = call.to_record(call_id);
         calls.note_state(call_id);
@@ -351,7 +360,7 @@ impl Store for MemoryStore {
                     now,
                     Some(CallStatus::Placing),
                     CallStatus::Unknown,
-                    "in_doubt",
+                    TimelineEvent::InDoubt,
                 ));
             }
             calls.note_state(*id);

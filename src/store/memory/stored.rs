@@ -5,7 +5,7 @@
 
 use super::super::rows::{micros, placing_state};
 use super::super::{CallRecord, NewCall, StoreError, TimelineEntry};
-use super::limits::timeline_event;
+use super::limits::TimelineEvent;
 use crate::domain::{CallStatus, JsonText, SessionOutcome};
 use crate::ivr::{CallScript, IvrState};
 use chrono::{DateTime, Utc};
@@ -16,7 +16,9 @@ use uuid::Uuid;
 pub(super) struct StoredCall {
     pub order_id: Box<str>,
     pub customer_phone: Box<str>,
-    pub client_action_id: Box<str>,
+    /// Only when it is not the script's `client_action_base`, which it always is when
+    /// callconfirm places the call (one copy fewer per call).
+    pub client_action_id: Option<Box<str>>,
     /// Shared with the store's index by session.
     pub session_id: Option<Arc<str>>,
     pub call_flow_request_id: Option<Box<str>>,
@@ -36,12 +38,12 @@ pub(super) struct StoredCall {
     pub webhooks: Vec<(Box<str>, Option<JsonText>)>,
 }
 
-/// A timeline entry; `event` is one of the schemas' events (checked before it is kept).
+/// A timeline entry; its event is one of the schemas' (checked before it is kept).
 pub(super) struct StoredEntry {
     at: DateTime<Utc>,
     from: Option<CallStatus>,
     to: CallStatus,
-    event: &'static str,
+    event: TimelineEvent,
     effect: Option<Box<str>>,
     digits: Option<Box<str>>,
 }
@@ -53,7 +55,7 @@ impl StoredEntry {
             at: micros(entry.at),
             from: entry.from,
             to: entry.to,
-            event: timeline_event(&entry.event)?,
+            event: TimelineEvent::named(&entry.event)?,
             effect: entry.effect.as_deref().map(Box::from),
             digits: entry.digits.as_deref().map(Box::from),
         })
@@ -64,7 +66,7 @@ impl StoredEntry {
         at: DateTime<Utc>,
         from: Option<CallStatus>,
         to: CallStatus,
-        event: &'static str,
+        event: TimelineEvent,
     ) -> StoredEntry {
         StoredEntry {
             at: micros(at),
@@ -81,7 +83,7 @@ impl StoredEntry {
             at: self.at,
             from: self.from,
             to: self.to,
-            event: self.event.to_owned(),
+            event: self.event.name().to_owned(),
             effect: self.effect.as_deref().map(str::to_owned),
             digits: self.digits.as_deref().map(str::to_owned),
         }
@@ -98,11 +100,12 @@ impl StoredCall {
         Ok(StoredCall {
             order_id: call.order_id.as_str().into(),
             customer_phone: call.customer_phone.as_str().into(),
-            client_action_id: call.client_action_id.as_str().into(),
+            client_action_id: (call.client_action_id != call.script.client_action_base)
+                .then(|| call.client_action_id.as_str().into()),
             session_id: None,
             call_flow_request_id: None,
             request: request.into(),
-            script: Arc::new(call.script.clone()),
+            script: Arc::clone(&call.script),
             state: placing_state(),
             outcome: None,
             failure: None,
@@ -114,7 +117,7 @@ impl StoredCall {
                 created_at,
                 None,
                 CallStatus::Placing,
-                "placing",
+                TimelineEvent::Placing,
             )],
             webhooks: Vec::new(),
         })
@@ -133,7 +136,11 @@ impl StoredCall {
             id,
             order_id: self.order_id.to_string(),
             customer_phone: self.customer_phone.to_string(),
-            client_action_id: self.client_action_id.to_string(),
+            client_action_id: self
+                .client_action_id
+                .as_deref()
+                .unwrap_or(&self.script.client_action_base)
+                .to_owned(),
             session_id: self.session_id.as_deref().map(str::to_owned),
             call_flow_request_id: self.call_flow_request_id.as_deref().map(str::to_owned),
             request,
