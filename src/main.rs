@@ -22,8 +22,33 @@ use tokio_util::sync::CancellationToken;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Opts the process out of transparent huge pages. mimalloc asks for them (`MADV_HUGEPAGE`)
+/// on the memory it takes from the kernel, and a thread touching such memory first waits
+/// for a whole 2 MiB page to be found and zeroed: 6 to 9 ms at the median, up to 18 ms, on
+/// the dev machine (against about 1 ms for the same 2 MiB as 4 KiB pages, spread over 512
+/// faults). Every webhook waiting on that thread waited as long: in the VCA benchmark the
+/// app's p99 at a quarter of the bare handler's rate went from 4 to 9 ms to 1.5 ms without
+/// them (bench/README.md, item 11). The service's heap is too small for huge pages to pay.
+fn without_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = nix::sys::prctl::set_thp_disable(true) {
+        // Not fatal: the service only loses some latency. Telemetry is not up yet.
+        eprintln!("callconfirm: could not opt out of transparent huge pages: {error}");
+    }
+}
+
+fn main() -> ExitCode {
+    without_transparent_huge_pages();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => {
+            eprintln!("callconfirm: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     // A missing .env is normal (Docker passes the environment directly).
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();

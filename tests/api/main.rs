@@ -14,6 +14,7 @@ mod helpers;
 mod logs;
 mod make_call;
 mod process;
+mod process_settings;
 mod registration;
 mod scripts;
 mod simulator;
