@@ -27,8 +27,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// for a whole 2 MiB page to be found and zeroed: 6 to 9 ms at the median, up to 18 ms, on
 /// the dev machine (against about 1 ms for the same 2 MiB as 4 KiB pages, spread over 512
 /// faults). Every webhook waiting on that thread waited as long: in the VCA benchmark the
-/// app's p99 at a quarter of the bare handler's rate went from 4 to 9 ms to 1.5 ms without
-/// them (bench/README.md, item 11). The service's heap is too small for huge pages to pay.
+/// volatile store's p99 at a quarter of the bare handler's rate went from 4.1-8.7 ms to
+/// 1.4-3.7 ms without them (bench/README.md, item 12). The service's heap is too small for
+/// huge pages to pay.
 fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     if let Err(error) = nix::sys::prctl::set_thp_disable(true) {

@@ -104,7 +104,9 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
     writeln!(
         md,
         "### Churn, {} ({} calls, {} connections)\n",
-        database.label, calls, options.concurrency
+        database.label(),
+        calls,
+        options.concurrency
     )?;
     writeln!(
         md,

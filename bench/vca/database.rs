@@ -13,8 +13,6 @@ pub struct Database {
     /// The app's `DATABASE_URL`.
     pub url: String,
     pub db: Db,
-    /// How the report names it.
-    pub label: &'static str,
     cleanup: Cleanup,
 }
 
@@ -28,6 +26,11 @@ enum Cleanup {
 }
 
 impl Database {
+    /// How the report names it.
+    pub fn label(&self) -> &'static str {
+        self.db.label()
+    }
+
     /// `calls_kept`: how many calls a volatile store must keep (its default bound if `None`).
     pub async fn prepare(
         db: Db,
@@ -46,7 +49,6 @@ impl Database {
                     None => "memory:".to_owned(),
                 },
                 db,
-                label: db.label(),
                 cleanup: Cleanup::Nothing,
             }),
             Db::Sqlite => {
@@ -54,7 +56,6 @@ impl Database {
                 Ok(Database {
                     url: format!("sqlite:{}", path.display()),
                     db,
-                    label: db.label(),
                     cleanup: Cleanup::File(path),
                 })
             }
@@ -71,7 +72,6 @@ impl Database {
                 Ok(Database {
                     url: with_database(postgres_url, &name)?,
                     db,
-                    label: db.label(),
                     cleanup: Cleanup::Postgres {
                         admin_url: postgres_url.to_owned(),
                         name,

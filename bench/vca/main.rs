@@ -77,7 +77,11 @@ async fn run(options: &Options) -> BenchResult<bool> {
                 1 => String::new(),
                 all => format!(", run {repetition} of {all}"),
             };
-            println!("\n== {} on {}{which}", options.mode.name(), database.label);
+            println!(
+                "\n== {} on {}{which}",
+                options.mode.name(),
+                database.label()
+            );
             let outcome = match options.mode {
                 Mode::Throughput => throughput::run(options, &database).await,
                 Mode::Memory => memory::run(options, &database).await,

@@ -60,7 +60,7 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
     writeln!(
         md,
         "### Memory, {} ({} live sessions)\n",
-        database.label,
+        database.label(),
         live.len()
     )?;
     writeln!(

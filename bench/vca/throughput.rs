@@ -108,7 +108,9 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
     writeln!(
         md,
         "### Throughput, {} ({} live sessions per run, 2 VCAs each, {} connections)\n",
-        database.label, options.sessions, options.concurrency
+        database.label(),
+        options.sessions,
+        options.concurrency
     )?;
     writeln!(
         md,
@@ -118,7 +120,7 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
     for row in &rows {
         let server = match row.process {
             "bare" => "bare axum handler".to_owned(),
-            _ => format!("callconfirm, {}", database.label),
+            _ => format!("callconfirm, {}", database.label()),
         };
         let load = match row.offered {
             None => "closed loop (as fast as answered)".to_owned(),

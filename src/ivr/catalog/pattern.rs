@@ -295,10 +295,6 @@ impl Pattern {
         true
     }
 
-    /// The text with values filled in. Required placeholders without a value are left out
-    /// (the catalog refuses such a call before rendering, so this never happens in a call).
-    /// Whitespace runs collapse to one space, and a space left before `.` or `,` by a
-    /// dropped section goes, so optional sections need no care about spacing.
     /// [`Pattern::render`] as a shared text: a text without placeholders is the same for
     /// every call, and every call gets the same copy of it.
     pub fn render_shared<'v>(&self, value: impl Fn(Placeholder) -> Option<&'v str>) -> Arc<str> {
@@ -308,6 +304,10 @@ impl Pattern {
         }
     }
 
+    /// The text with values filled in. Required placeholders without a value are left out
+    /// (the catalog refuses such a call before rendering, so this never happens in a call).
+    /// Whitespace runs collapse to one space, and a space left before `.` or `,` by a
+    /// dropped section goes, so optional sections need no care about spacing.
     pub fn render<'v>(&self, value: impl Fn(Placeholder) -> Option<&'v str>) -> String {
         let mut out = String::new();
         let push_atom = |atom: &Atom, out: &mut String| match atom {

@@ -1,7 +1,7 @@
 //! The limits the databases' schemas enforce (their CHECK constraints), checked in code by
 //! the volatile store before it changes anything, with refusals named like the constraints.
 
-use super::super::rows::{MAX_FAILURE_CHARS, PlacementWrite};
+use super::super::rows::PlacementWrite;
 use super::super::{NewCall, StateChange, StoreError};
 
 /// Why a value was refused: the same limits as the database schemas, named like their
@@ -50,17 +50,7 @@ pub(super) fn check_placement(write: &PlacementWrite) -> Result<(), StoreError> 
             "1 to 255 characters",
         ));
     }
-    if write
-        .failure
-        .as_deref()
-        .is_some_and(|failure| failure.chars().count() > MAX_FAILURE_CHARS)
-    {
-        return Err(refused(
-            operation,
-            "calls.failure",
-            "at most 1000 characters",
-        ));
-    }
+    // The failure needs no check: `PlacementWrite::of` already cuts it to what fits.
     Ok(())
 }
 
@@ -96,7 +86,7 @@ impl TimelineEvent {
         }
     }
 
-    /// The allowed event named `name`; `None` for any other.
+    /// The allowed event named `name`; `None` for any other (refused as `call_timeline_event`).
     pub fn named(name: &str) -> Option<TimelineEvent> {
         TimelineEvent::ALL
             .into_iter()
@@ -128,10 +118,8 @@ pub(super) fn check_change(change: &StateChange) -> Result<(), StoreError> {
             "at most 1024 characters",
         ));
     }
+    // The timeline's event is checked where it is kept (`StoredEntry::of`).
     if let Some(entry) = &change.timeline {
-        if TimelineEvent::named(&entry.event).is_none() {
-            return Err(refused(operation, "call_timeline_event", "a known event"));
-        }
         if entry
             .effect
             .as_deref()

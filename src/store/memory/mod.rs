@@ -153,13 +153,9 @@ impl Calls {
     }
 }
 
-/// The timeline event of 8x8's answer (`PlacementWrite::event`, as the databases write it).
-fn placement_event(placement: &Placement) -> TimelineEvent {
-    match placement {
-        Placement::Created { .. } => TimelineEvent::Placed,
-        Placement::NotPlaced { .. } => TimelineEvent::NotPlaced,
-        Placement::InDoubt { .. } => TimelineEvent::InDoubt,
-    }
+/// The refusal of a timeline event the schemas do not allow.
+fn unknown_event(operation: &str) -> StoreError {
+    refused(operation, "call_timeline_event", "a known event")
 }
 
 #[async_trait]
@@ -187,6 +183,8 @@ impl Store for MemoryStore {
     ) -> Result<CallRecord, StoreError> {
         let write = PlacementWrite::of(placement);
         check_placement(&write)?;
+        let event =
+            TimelineEvent::named(write.event).ok_or_else(|| unknown_event("record a placement"))?;
         let mut calls = self.calls();
         let Some(call) = calls.by_id.get(&call_id) else {
             return Err(StoreError::MissingCall(call_id));
@@ -225,7 +223,7 @@ impl Store for MemoryStore {
             at,
             Some(CallStatus::Placing),
             to,
-            placement_event(placement),
+            event,
         ));
         let updated = call.to_record(call_id);
         calls.note_state(call_id);
@@ -299,13 +297,9 @@ impl Store for MemoryStore {
     async fn apply_change(&self, change: &StateChange) -> Result<ApplyResult, StoreError> {
         check_change(change)?;
         let entry = match &change.timeline {
-            Some(entry) => Some(StoredEntry::of(entry).ok_or_else(|| {
-                refused(
-                    "apply a state change",
-                    "call_timeline_event",
-                    "a known event",
-                )
-            })?),
+            Some(entry) => {
+                Some(StoredEntry::of(entry).ok_or_else(|| unknown_event("apply a state change"))?)
+            }
             None => None,
         };
         let hook = &change.webhook;
