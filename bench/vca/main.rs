@@ -9,6 +9,7 @@
 mod bare;
 mod calls;
 mod churn;
+mod cpu;
 mod database;
 mod http;
 mod memory;

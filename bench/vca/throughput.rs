@@ -7,6 +7,7 @@
 
 use crate::BenchResult;
 use crate::calls::{self, Expect, VCA_PATH, check_vca, webhook_auth};
+use crate::cpu::{CpuPerRequest, CpuSnapshot};
 use crate::database::Database;
 use crate::http::{Summary, Tally, ms, open_many, run_workers};
 use crate::options::{Db, Options};
@@ -15,6 +16,7 @@ use crate::payloads::{self, CONFIRM_KEY, WRONG_KEY};
 use crate::processes::{self, Process};
 use crate::report::{self, Section, TargetRun};
 use std::fmt::Write;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,17 +64,21 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
             "{}: measuring, closed loop (load average {load})",
             process.name
         );
-        let summary = drive(
+        let (summary, cpu) = measured(
             process,
-            Arc::clone(&batches[0]),
-            options.concurrency,
-            is_app,
+            drive(
+                process,
+                Arc::clone(&batches[0]),
+                options.concurrency,
+                is_app,
+            ),
         )
         .await?;
         rows.push(Row {
             process: process.name,
             offered: None,
             summary,
+            cpu,
             load,
         });
     }
@@ -85,18 +91,22 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
                 "{}: measuring at {rate:.0} req/s (load average {load})",
                 process.name
             );
-            let summary = paced::drive_at(
+            let (summary, cpu) = measured(
                 process,
-                Arc::clone(batch),
-                rate,
-                options.concurrency,
-                is_app,
+                paced::drive_at(
+                    process,
+                    Arc::clone(batch),
+                    rate,
+                    options.concurrency,
+                    is_app,
+                ),
             )
             .await?;
             rows.push(Row {
                 process: process.name,
                 offered: Some((paced.label, rate)),
                 summary,
+                cpu,
                 load,
             });
         }
@@ -118,14 +128,7 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
     )?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")?;
     for row in &rows {
-        let server = match row.process {
-            "bare" => "bare axum handler".to_owned(),
-            _ => format!("callconfirm, {}", database.label()),
-        };
-        let load = match row.offered {
-            None => "closed loop (as fast as answered)".to_owned(),
-            Some((label, rate)) => format!("{rate:.0} req/s offered ({label} of bare)"),
-        };
+        let (server, load) = (row.server(database), row.load());
         let summary = &row.summary;
         writeln!(
             md,
@@ -139,6 +142,22 @@ pub async fn run(options: &Options, database: &Database) -> BenchResult<Section>
             ms(summary.max),
             summary.mean_body_bytes,
             row.load
+        )?;
+    }
+    writeln!(md)?;
+    writeln!(
+        md,
+        "CPU per request: each thread's time on a CPU during the run, over its requests \
+         (`/proc/<pid>/task/*/schedstat`); the load generator is this benchmark's process.\n"
+    )?;
+    for row in &rows {
+        writeln!(
+            md,
+            "- {}, {}: {}; load generator {:.0} µs",
+            row.server(database),
+            row.load(),
+            row.cpu.server,
+            row.cpu.generator.total()
         )?;
     }
     writeln!(md)?;
@@ -212,7 +231,45 @@ struct Row {
     /// `None`: closed loop; else the paced run's label and offered rate.
     offered: Option<(&'static str, f64)>,
     summary: Summary,
+    cpu: Cpu,
     load: String,
+}
+
+impl Row {
+    fn server(&self, database: &Database) -> String {
+        match self.process {
+            "bare" => "bare axum handler".to_owned(),
+            _ => format!("callconfirm, {}", database.label()),
+        }
+    }
+
+    fn load(&self) -> String {
+        match self.offered {
+            None => "closed loop (as fast as answered)".to_owned(),
+            Some((label, rate)) => format!("{rate:.0} req/s offered ({label} of bare)"),
+        }
+    }
+}
+
+/// The CPU a run cost per request: the server's, by thread, and the load generator's.
+struct Cpu {
+    server: CpuPerRequest,
+    generator: CpuPerRequest,
+}
+
+/// Runs one measured load, reading around it the CPU of the server and of this process.
+async fn measured(
+    server: &Process,
+    run: impl Future<Output = BenchResult<Summary>>,
+) -> BenchResult<(Summary, Cpu)> {
+    let server_before = CpuSnapshot::of(server.pid())?;
+    let generator_before = CpuSnapshot::of(std::process::id())?;
+    let summary = run.await?;
+    let cpu = Cpu {
+        server: server_before.per_request_since(summary.requests)?,
+        generator: generator_before.per_request_since(summary.requests)?,
+    };
+    Ok((summary, cpu))
 }
 
 /// A target of the issues, measured at a fixed share of the bare handler's throughput.
