@@ -5,9 +5,9 @@
 //!
 //! Every statement runs at the default READ COMMITTED isolation. Races between instances are
 //! settled by row locks and unique keys, not by isolation level: a versioned `UPDATE` waits for
-//! a concurrent writer and then re-checks its `WHERE` against the committed row, and an
+//! a concurrent writer and then re-checks its `WHERE` against the committed row, an
 //! `INSERT .. ON CONFLICT` waits for a concurrent inserter of the same key to commit or roll
-//! back before deciding.
+//! back before deciding, and a plain `INSERT` of a recorded key fails its whole statement.
 
 use super::rows::{
     CallColumns, KeyColumns, PlacementWrite, TimelineColumns, call_columns, calls_joined, db_error,
@@ -15,13 +15,15 @@ use super::rows::{
 };
 use super::*;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{Connection, Postgres, QueryBuilder};
 use std::time::Duration;
 
 /// Connections per instance; the server's default limit is 100.
 const MAX_CONNECTIONS: u32 = 10;
 /// How long a query waits for a free connection before the store reports itself unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A pooled connection idle for longer than this is pinged before it is used again.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 /// How often a claim retries when the key it collided with vanished before it could be read.
 const CLAIM_ATTEMPTS: usize = 3;
 
@@ -36,6 +38,19 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx pings every connection it hands out by default: a round trip to the
+            // server before each query, as many as the webhook's own. Only a connection left
+            // idle for a while is likely to have been dropped (a server restart, a firewall's
+            // idle timeout), so only that one is checked.
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_WHEN_IDLE_FOR {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(database_url)
             .await
             .map_err(db_error("connect to PostgreSQL"))?;
@@ -344,22 +359,25 @@ impl Store for PgStore {
         Ok(timelines)
     }
 
-    /// The hot path: one statement inside one transaction (3 round trips: BEGIN, the
-    /// statement, COMMIT or ROLLBACK).
+    /// The hot path: one statement in its own transaction (one round trip) when the change
+    /// applies, which is nearly always; a second, read-only statement otherwise.
     ///
-    /// - `hook`: `INSERT .. ON CONFLICT (call_id, key) DO NOTHING RETURNING key`. If another
-    ///   transaction is inserting the same key, this waits for it: if it commits, nothing is
-    ///   inserted (a duplicate); if it rolls back, this insert goes ahead. So two instances
-    ///   receiving one event concurrently make exactly one transition.
-    /// - `moved`: the versioned update, which only runs if `hook` inserted (it reads `hook`'s
-    ///   output, which also orders it after the insert). A concurrent writer of the same call
-    ///   makes it wait, then re-check `version` against the committed row.
-    /// - `entry`: the timeline entry, fed from `moved` so it exists only if the call moved,
-    ///   and only when the change has one (`$23`).
+    /// - `moved`: the versioned update. A concurrent writer of the same call makes it wait,
+    ///   then re-check `version` against the committed row.
+    /// - `hook`: the webhook row, fed from `moved`, so it is written only if the call moved.
+    ///   A plain `INSERT` (no `ON CONFLICT`): a key already recorded fails the statement, and
+    ///   with it the update, so no event is ever applied twice.
+    /// - `entry`: the timeline entry, also fed from `moved`, only when the change has one
+    ///   (`$23`).
     ///
-    /// The result row says which case happened. A duplicate is then answered with the stored
-    /// reply (a fresh READ COMMITTED snapshot sees the other transaction's commit); a
-    /// conflict rolls back, taking the webhook row with it so a retry can record it.
+    /// Why this is exact without an explicit transaction: a webhook row is only ever written
+    /// together with a version bump of its call, under the call's row lock. So if the update
+    /// found the expected version, no other transaction has recorded or is recording this
+    /// key, except one that already committed it at this very version (a re-delivery after
+    /// the cache moved on), which the key's uniqueness refuses. Two instances receiving one
+    /// event concurrently: one updates, the other waits for its row lock and then finds the
+    /// version changed. Every case but "applied" then runs [`Self::settle_unapplied`] in a
+    /// fresh READ COMMITTED snapshot, which sees the winner's commit.
     async fn apply_change(&self, change: &StateChange) -> Result<ApplyResult, StoreError> {
         let hook = &change.webhook;
         let state = &change.state;
@@ -370,27 +388,20 @@ impl Store for PgStore {
             .map(|outcome| to_json(outcome, "outcome"))
             .transpose()?;
         let entry = change.timeline.as_ref();
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db_error("begin a transaction"))?;
-        let (inserted, version): (bool, Option<i64>) = sqlx::query_as(
-            "WITH hook AS ( \
-               INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7) \
-               ON CONFLICT (call_id, key) DO NOTHING \
-               RETURNING key), \
-             moved AS ( \
+        let applied: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
+            "WITH moved AS ( \
                UPDATE calls SET status = $8, step = $9, prompts_played = $10, reprompts = $11, \
                  repeats = $12, digits = $13, summary_received = $14, \
                  outcome = COALESCE($15, outcome), version = version + 1, updated_at = $5 \
-               WHERE id = $4 AND version = $16 AND EXISTS (SELECT 1 FROM hook) \
+               WHERE id = $4 AND version = $16 \
                RETURNING id, version), \
+             hook AS ( \
+               INSERT INTO webhook_events (key, kind, session_id, call_id, received_at, event, reply) \
+               SELECT $1, $2, $3, id, $5, $6, $7 FROM moved), \
              entry AS ( \
                INSERT INTO call_timeline (call_id, at, from_status, to_status, event, effect, digits) \
                SELECT id, $17, $18, $19, $20, $21, $22 FROM moved WHERE $23) \
-             SELECT EXISTS (SELECT 1 FROM hook), (SELECT version FROM moved)",
+             SELECT (SELECT version FROM moved)",
         )
         .bind(&hook.key)
         .bind(hook.kind.as_str())
@@ -415,37 +426,14 @@ impl Store for PgStore {
         .bind(entry.and_then(|e| e.effect.as_deref()))
         .bind(entry.and_then(|e| e.digits.as_deref()))
         .bind(entry.is_some())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(write_error("apply a state change", change.call_id))?;
+        .fetch_one(&self.pool)
+        .await;
 
-        match (inserted, version) {
-            (true, Some(version)) => {
-                tx.commit()
-                    .await
-                    .map_err(db_error("commit a state change"))?;
-                Ok(ApplyResult::Applied { version })
-            }
-            (true, None) => {
-                tx.rollback().await.map_err(db_error("roll back"))?;
-                Ok(ApplyResult::Conflict)
-            }
-            (false, _) => {
-                let reply: Option<String> = sqlx::query_scalar(
-                    "SELECT reply::text FROM webhook_events WHERE call_id = $1 AND key = $2",
-                )
-                .bind(change.call_id)
-                .bind(&hook.key)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_error("read a webhook's reply"))?;
-                tx.rollback().await.map_err(db_error("roll back"))?;
-                let reply = reply
-                    .map(JsonText::parse)
-                    .transpose()
-                    .map_err(|_| StoreError::Corrupt("webhook: reply is not JSON".into()))?;
-                Ok(ApplyResult::Duplicate { reply })
-            }
+        match applied {
+            Ok(Some(version)) => Ok(ApplyResult::Applied { version }),
+            Ok(None) => self.settle_unapplied(change).await,
+            Err(error) if is_duplicate_key(&error) => self.settle_unapplied(change).await,
+            Err(error) => Err(write_error("apply a state change", change.call_id)(error)),
         }
     }
 
@@ -576,4 +564,40 @@ impl Store for PgStore {
                 .rows_affected(),
         )
     }
+}
+
+impl PgStore {
+    /// Why a change did not apply, read in one statement after the fact: its key is recorded
+    /// (a duplicate, answered with the stored reply), or the call moved on (a conflict), or
+    /// there is no such call.
+    async fn settle_unapplied(&self, change: &StateChange) -> Result<ApplyResult, StoreError> {
+        let (call_exists, recorded, reply): (bool, bool, Option<String>) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM calls WHERE id = $1), \
+                    EXISTS (SELECT 1 FROM webhook_events WHERE call_id = $1 AND key = $2), \
+                    (SELECT reply::text FROM webhook_events WHERE call_id = $1 AND key = $2)",
+        )
+        .bind(change.call_id)
+        .bind(&change.webhook.key)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error("read a webhook's reply"))?;
+        match (call_exists, recorded) {
+            (false, _) => Err(StoreError::MissingCall(change.call_id)),
+            (true, false) => Ok(ApplyResult::Conflict),
+            (true, true) => {
+                let reply = reply
+                    .map(JsonText::parse)
+                    .transpose()
+                    .map_err(|_| StoreError::Corrupt("webhook: reply is not JSON".into()))?;
+                Ok(ApplyResult::Duplicate { reply })
+            }
+        }
+    }
+}
+
+/// Whether a write failed on a unique key: in `apply_change`, only the webhook's can be.
+fn is_duplicate_key(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|db| db.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
