@@ -377,7 +377,9 @@ impl Store for PgStore {
     /// the cache moved on), which the key's uniqueness refuses. Two instances receiving one
     /// event concurrently: one updates, the other waits for its row lock and then finds the
     /// version changed. Every case but "applied" then runs [`Self::settle_unapplied`] in a
-    /// fresh READ COMMITTED snapshot, which sees the winner's commit.
+    /// fresh READ COMMITTED snapshot, which sees the winner's commit. (The refused insert
+    /// leaves an `ERROR: duplicate key` line, naming the call id and the event key, in the
+    /// server's log: re-deliveries are rare, round trips are on every webhook.)
     async fn apply_change(&self, change: &StateChange) -> Result<ApplyResult, StoreError> {
         let hook = &change.webhook;
         let state = &change.state;
