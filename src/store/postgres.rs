@@ -15,15 +15,13 @@ use super::rows::{
 };
 use super::*;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Connection, Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder};
 use std::time::Duration;
 
 /// Connections per instance; the server's default limit is 100.
 const MAX_CONNECTIONS: u32 = 10;
 /// How long a query waits for a free connection before the store reports itself unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-/// A pooled connection idle for longer than this is pinged before it is used again.
-const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 /// How often a claim retries when the key it collided with vanished before it could be read.
 const CLAIM_ATTEMPTS: usize = 3;
 
@@ -38,19 +36,11 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            // sqlx pings every connection it hands out by default: a round trip to the
-            // server before each query, as many as the webhook's own. Only a connection left
-            // idle for a while is likely to have been dropped (a server restart, a firewall's
-            // idle timeout), so only that one is checked.
-            .test_before_acquire(false)
-            .before_acquire(|connection, meta| {
-                Box::pin(async move {
-                    if meta.idle_for > PING_WHEN_IDLE_FOR {
-                        connection.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
+            // sqlx pings each connection before handing it out (`test_before_acquire`, on by
+            // default): a round trip per query, kept on purpose. Without it, every connection
+            // a restart or failover of the server dropped fails the next request it serves,
+            // however recently it was used (tests/api/store.rs,
+            // `connections_the_postgres_server_dropped_cost_no_failed_request`).
             .connect(database_url)
             .await
             .map_err(db_error("connect to PostgreSQL"))?;
@@ -359,8 +349,9 @@ impl Store for PgStore {
         Ok(timelines)
     }
 
-    /// The hot path: one statement in its own transaction (one round trip) when the change
-    /// applies, which is nearly always; a second, read-only statement otherwise.
+    /// The hot path: one statement in its own transaction when the change applies, which is
+    /// nearly always (with the pool's check of the connection, two round trips instead of
+    /// the four of `BEGIN`, statement, `COMMIT`); a second, read-only statement otherwise.
     ///
     /// - `moved`: the versioned update. A concurrent writer of the same call makes it wait,
     ///   then re-check `version` against the committed row.

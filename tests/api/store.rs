@@ -1450,6 +1450,59 @@ async fn two_instances_on_one_database_share_deduplication_and_claims(
 }
 
 // ---------------------------------------------------------------------------------------------
+// PostgreSQL only: connections the server dropped
+
+/// Every pooled connection of the store is terminated by the server (as a restart or a
+/// failover does), then the store is used again, by as many requests at once as the pool
+/// holds: none may fail, since each connection is checked before it is handed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_postgres_server_dropped_cost_no_failed_request() {
+    on_postgres(|store, url| async move {
+        let call = pending_call(&store, "ORD-1", "sess-1").await;
+        let read_concurrently = |store: SharedStore| async move {
+            let reads: Vec<_> = (0..10)
+                .map(|_| {
+                    let store = store.clone();
+                    tokio::spawn(async move { store.call_by_id(call.id).await })
+                })
+                .collect();
+            let mut results = Vec::new();
+            for read in reads {
+                results.push(read.await.unwrap().map(|found| found.map(|call| call.id)));
+            }
+            results
+        };
+        // The pool opens several connections for concurrent requests.
+        read_concurrently(store.clone()).await;
+
+        let terminated = execute_raw(
+            &url,
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .unwrap();
+        assert!(terminated >= 2, "only {terminated} connections were open");
+
+        let results = read_concurrently(store.clone()).await;
+        assert!(
+            results
+                .iter()
+                .all(|read| matches!(read, Ok(Some(id)) if *id == call.id)),
+            "{results:?}"
+        );
+        assert_eq!(
+            store
+                .apply_change(&confirm_change(&call, "ev-1"))
+                .await
+                .unwrap(),
+            ApplyResult::Applied { version: 3 }
+        );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
 // SQLite only: connection modes
 
 #[tokio::test]
