@@ -11,7 +11,8 @@
 
 use super::rows::{
     CallColumns, KeyColumns, PlacementWrite, TimelineColumns, call_columns, calls_joined, db_error,
-    first_entry, micros, placing_state, timeline_columns, to_json, write_error,
+    duplicate_with_reply, first_entry, is_duplicate_key, micros, placing_state, timeline_columns,
+    to_json, write_error,
 };
 use super::*;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -425,6 +426,7 @@ impl Store for PgStore {
         match applied {
             Ok(Some(version)) => Ok(ApplyResult::Applied { version }),
             Ok(None) => self.settle_unapplied(change).await,
+            // Only the webhook's key is unique among the rows this statement writes.
             Err(error) if is_duplicate_key(&error) => self.settle_unapplied(change).await,
             Err(error) => Err(write_error("apply a state change", change.call_id)(error)),
         }
@@ -577,20 +579,7 @@ impl PgStore {
         match (call_exists, recorded) {
             (false, _) => Err(StoreError::MissingCall(change.call_id)),
             (true, false) => Ok(ApplyResult::Conflict),
-            (true, true) => {
-                let reply = reply
-                    .map(JsonText::parse)
-                    .transpose()
-                    .map_err(|_| StoreError::Corrupt("webhook: reply is not JSON".into()))?;
-                Ok(ApplyResult::Duplicate { reply })
-            }
+            (true, true) => duplicate_with_reply(reply),
         }
     }
-}
-
-/// Whether a write failed on a unique key: in `apply_change`, only the webhook's can be.
-fn is_duplicate_key(error: &sqlx::Error) -> bool {
-    error
-        .as_database_error()
-        .is_some_and(|db| db.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }

@@ -1,11 +1,13 @@
 //! What both backends share: the column lists, the backend-neutral row shapes and their
-//! checked conversion into records, the values a placement writes, and error mapping that
-//! never leaks a bound parameter (a phone number) into a message.
+//! checked conversion into records, the values a placement writes, a duplicate webhook's
+//! stored reply, and error mapping that never leaks a bound parameter (a phone number) into
+//! a message.
 
 use super::{
-    CallRecord, IdempotencyClaim, NewCall, Placement, StoreError, StoredResponse, TimelineEntry,
+    ApplyResult, CallRecord, IdempotencyClaim, NewCall, Placement, StoreError, StoredResponse,
+    TimelineEntry,
 };
-use crate::domain::{CallStatus, MenuStep, SessionOutcome};
+use crate::domain::{CallStatus, JsonText, MenuStep, SessionOutcome};
 use crate::ivr::{CallScript, IvrState};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::de::DeserializeOwned;
@@ -321,6 +323,23 @@ pub(crate) fn is_missing_parent(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .is_some_and(|db| db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
+}
+
+/// Whether a sqlx error is a unique-key violation: a row with that key is already recorded.
+pub(crate) fn is_duplicate_key(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|db| db.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// A re-delivered webhook's answer: [`ApplyResult::Duplicate`] with the reply stored with the
+/// first delivery (JSON text), or [`StoreError::Corrupt`] if that no longer parses.
+pub(crate) fn duplicate_with_reply(reply: Option<String>) -> Result<ApplyResult, StoreError> {
+    let reply = reply
+        .map(JsonText::parse)
+        .transpose()
+        .map_err(|_| StoreError::Corrupt("webhook: reply is not JSON".into()))?;
+    Ok(ApplyResult::Duplicate { reply })
 }
 
 /// Maps a write's error: a foreign-key violation means the call does not exist.

@@ -17,10 +17,10 @@
 //! back and every change is applied again in its own transaction, so that only the faulty one
 //! fails.
 
-use super::rows::to_json;
+use super::rows::{duplicate_with_reply, to_json};
 use super::sqlite_wal::{ForeignKeys, WalTurn, open_connection};
 use super::{ApplyResult, StateChange, StoreError};
-use crate::domain::{CallStatus, JsonText};
+use crate::domain::CallStatus;
 use rusqlite::{
     Connection, OptionalExtension, Statement, Transaction, TransactionBehavior, params,
 };
@@ -365,7 +365,7 @@ fn apply_one(statements: &mut Statements<'_>, change: &EncodedChange) -> rusqlit
         .query_row([&change.call_id, &change.key], |row| row.get(0))
         .optional()?;
     if let Some(reply) = known {
-        return Ok(duplicate(reply));
+        return Ok(duplicate_with_reply(reply));
     }
     // 2. The new state, only if the call is still at the version it was read at.
     let values = params![
@@ -424,12 +424,4 @@ fn apply_one(statements: &mut Statements<'_>, change: &EncodedChange) -> rusqlit
         ])?;
     }
     Ok(Ok(ApplyResult::Applied { version }))
-}
-
-fn duplicate(reply: Option<String>) -> Answer {
-    let reply = reply
-        .map(JsonText::parse)
-        .transpose()
-        .map_err(|_| StoreError::Corrupt("webhook: reply is not JSON".into()))?;
-    Ok(ApplyResult::Duplicate { reply })
 }
