@@ -293,6 +293,18 @@ fn summary() -> SessionOutcome {
     }
 }
 
+/// The pending call's confirmation (`ev-1`) applies, at version 3: proof that nothing of an
+/// earlier refused or conflicting change was kept, or that the store still writes.
+async fn assert_the_confirmation_applies(store: &SharedStore, call: &CallRecord) {
+    assert_eq!(
+        store
+            .apply_change(&confirm_change(call, "ev-1"))
+            .await
+            .unwrap(),
+        ApplyResult::Applied { version: 3 }
+    );
+}
+
 async fn timeline_of(store: &SharedStore, id: Uuid) -> Vec<TimelineEntry> {
     store.timelines(&[id]).await.unwrap().remove(&id).unwrap()
 }
@@ -560,13 +572,7 @@ async fn a_stale_version_conflicts_and_writes_nothing(store: SharedStore) {
     assert_eq!(timeline_of(&store, call.id).await.len(), 2);
 
     // The webhook row was rolled back too: the retry with the right version is applied.
-    assert_eq!(
-        store
-            .apply_change(&confirm_change(&call, "ev-1"))
-            .await
-            .unwrap(),
-        ApplyResult::Applied { version: 3 }
-    );
+    assert_the_confirmation_applies(&store, &call).await;
 }
 
 async fn a_change_without_timeline_or_outcome_keeps_the_stored_outcome(store: SharedStore) {
@@ -1491,13 +1497,7 @@ async fn connections_the_postgres_server_dropped_cost_no_failed_request() {
                 .all(|read| matches!(read, Ok(Some(id)) if *id == call.id)),
             "{results:?}"
         );
-        assert_eq!(
-            store
-                .apply_change(&confirm_change(&call, "ev-1"))
-                .await
-                .unwrap(),
-            ApplyResult::Applied { version: 3 }
-        );
+        assert_the_confirmation_applies(&store, &call).await;
     })
     .await;
 }
@@ -1644,13 +1644,7 @@ async fn the_volatile_store_refuses_what_the_schemas_refuse_and_changes_nothing(
     assert_eq!(store.call_by_id(call.id).await.unwrap(), stored);
     assert_eq!(timeline_of(&store, call.id).await, timeline);
     // Nothing of the refused changes was remembered: the well-formed one still applies.
-    assert_eq!(
-        store
-            .apply_change(&confirm_change(&call, "ev-1"))
-            .await
-            .unwrap(),
-        ApplyResult::Applied { version: 3 }
-    );
+    assert_the_confirmation_applies(&store, &call).await;
 
     assert_refused(
         store
