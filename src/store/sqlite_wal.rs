@@ -14,9 +14,11 @@
 //! So the keeper runs passive checkpoints, which never block anyone and pay the fsyncs; and
 //! once the log is long and the keeper has caught up to within a few frames of its end, it
 //! closes it with one `RESTART` checkpoint: that one holds the write lock while it copies the
-//! last few frames, after which the next commit starts the log from its beginning. The
-//! group-commit writer would otherwise take the lock back between two batches before the
-//! keeper could get it, so it gives way (see [`WalTurn`]) for the millisecond or two this takes.
+//! last few frames, after which the next commit starts the log from its beginning. Under a
+//! stream of webhooks that never leaves the keeper that close, it closes a log half as long
+//! again with whatever is left to copy. The group-commit writer would otherwise take the lock
+//! back between two batches before the keeper could get it, so it gives way (see [`WalTurn`])
+//! for the few milliseconds this takes.
 
 use super::sqlite::WRITER_AUTOCHECKPOINT_PAGES;
 use rusqlite::Connection;
@@ -46,6 +48,21 @@ const _: () = assert!(RESTART_AT_FRAMES * 4 <= WRITER_AUTOCHECKPOINT_PAGES as i6
 /// ... and the keeper's passive checkpoints have left at most this many to copy, so that the
 /// `RESTART`, which holds the write lock, only has a few hundred KiB to copy and fsync.
 const TAIL_FRAMES: i64 = 64;
+/// ... or, once the log is this long, whatever the keeper has left to copy.
+///
+/// Why: under a sustained stream of webhooks the log grows by hundreds of frames between two
+/// of the keeper's catching-up checkpoints (each waits for an fsync), so it never came within
+/// [`TAIL_FRAMES`] of its end. It grew on to the writers' own `wal_autocheckpoint`, 65,536
+/// frames, where the state-change writer checkpoints it itself, the stall above; the log file
+/// grew past 250 MB, every new block of it allocated and zeroed on the writer's path, and the
+/// keeper ran a catching-up checkpoint, fsyncs included, every few milliseconds. Measured
+/// (bench/README.md, 2026-12-07 18:53 UTC): the log then peaked at 25,000 to 27,000 frames
+/// instead of 43,000 to 65,530, the keeper spent 6 to 7 µs per VCA instead of 11 to 14, and
+/// the closed loop answered 27,000 to 29,600 VCAs a second instead of 17,600 to 24,500.
+/// The restart that closes the log this way copies a longer tail with the write lock held:
+/// up to 9 ms measured, against 4 to 9 under the quiet-moment rule alone.
+const CLOSE_ANYWAY_AT_FRAMES: i64 = RESTART_AT_FRAMES * 3 / 2;
+const _: () = assert!(CLOSE_ANYWAY_AT_FRAMES * 2 <= WRITER_AUTOCHECKPOINT_PAGES as i64);
 /// How often the keeper looks at the log when nothing is pressing.
 const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// The pause between passive checkpoints while the keeper catches up with a long log.
@@ -136,6 +153,7 @@ impl WalKeeper {
             .map_err(|error| format!("could not open the database file: {error}"))?;
         let keeper = Keeper {
             database,
+            limits: Limits::DEFAULT,
             last_log: 0,
             closed_at: None,
             failing: false,
@@ -173,15 +191,33 @@ fn run(connection: &Connection, mut keeper: Keeper, turn: &WalTurn, stopped: &mp
     }
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Next {
     Rest,
     CatchUp,
+}
+
+/// The lengths of the log, in frames, at which the keeper closes it (smaller in tests).
+#[derive(Clone, Copy)]
+struct Limits {
+    restart_at: i64,
+    tail: i64,
+    close_anyway_at: i64,
+}
+
+impl Limits {
+    const DEFAULT: Limits = Limits {
+        restart_at: RESTART_AT_FRAMES,
+        tail: TAIL_FRAMES,
+        close_anyway_at: CLOSE_ANYWAY_AT_FRAMES,
+    };
 }
 
 /// What the keeper remembers between two looks at the log.
 struct Keeper {
     /// The database file, to flush its pages outside any lock (see [`Keeper::step`]).
     database: File,
+    limits: Limits,
     /// The length of the log at the previous checkpoint: the difference is what has been
     /// committed since, about what the next checkpoint will have to copy.
     last_log: i64,
@@ -202,6 +238,8 @@ impl Keeper {
     /// restart would take tens of milliseconds. So the keeper flushes them itself first,
     /// without any lock, and restarts only once the log grows by at most [`TAIL_FRAMES`]
     /// between two checkpoints: the restart then copies and flushes about that many pages.
+    /// A log that has reached [`CLOSE_ANYWAY_AT_FRAMES`] is closed without waiting for such a
+    /// quiet moment, which a sustained stream of webhooks never leaves.
     fn step(&mut self, connection: &Connection, turn: &WalTurn) -> Result<Next, String> {
         let passive = checkpoint(connection, Mode::Passive).map_err(|e| e.to_string())?;
         let grown = if passive.log >= self.last_log {
@@ -210,7 +248,8 @@ impl Keeper {
             passive.log // the log was started again meanwhile
         };
         self.last_log = passive.log;
-        if passive.log < RESTART_AT_FRAMES || self.closed_at == Some(passive.log) {
+        let limits = self.limits;
+        if passive.log < limits.restart_at || self.closed_at == Some(passive.log) {
             return Ok(Next::Rest);
         }
         self.closed_at = None;
@@ -221,7 +260,7 @@ impl Keeper {
         self.database
             .sync_data()
             .map_err(|e| format!("could not flush the database file: {e}"))?;
-        if grown > TAIL_FRAMES {
+        if grown > limits.tail && passive.log < limits.close_anyway_at {
             return Ok(Next::CatchUp);
         }
         turn.set(true);
@@ -283,4 +322,142 @@ fn checkpoint(connection: &Connection, mode: Mode) -> rusqlite::Result<Checkpoin
             copied: row.get(2)?,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// The keeper's rules at a small scale: tens of frames instead of tens of thousands.
+    const SMALL: Limits = Limits {
+        restart_at: 32,
+        tail: 4,
+        close_anyway_at: 64,
+    };
+
+    /// A database file with a writer connection and a keeper of its own, as the store opens
+    /// them, on [`SMALL`] limits; its files are removed when it is dropped.
+    struct Scratch {
+        path: PathBuf,
+        writer: Connection,
+        keeper_connection: Connection,
+        keeper: Keeper,
+        turn: WalTurn,
+    }
+
+    impl Scratch {
+        fn new() -> Scratch {
+            let path = std::env::temp_dir().join(format!(
+                "callconfirm-wal-{}.db",
+                uuid::Uuid::new_v4().simple()
+            ));
+            // The writer never checkpoints by itself here: only the keeper moves the log on.
+            let writer = open_connection(&path, 1_000_000, ForeignKeys::Checked).unwrap();
+            writer
+                .execute_batch("CREATE TABLE pages (body BLOB NOT NULL)")
+                .unwrap();
+            let keeper_connection = open_connection(&path, 0, ForeignKeys::Checked).unwrap();
+            let keeper = Keeper {
+                database: File::open(&path).unwrap(),
+                limits: SMALL,
+                last_log: 0,
+                closed_at: None,
+                failing: false,
+            };
+            Scratch {
+                path,
+                writer,
+                keeper_connection,
+                keeper,
+                turn: WalTurn::default(),
+            }
+        }
+
+        /// Commits `pages` rows of a page each, in one transaction: that many frames and a
+        /// few more (the tree's inner pages).
+        fn commit_pages(&self, pages: usize) {
+            let transaction = self.writer.unchecked_transaction().unwrap();
+            for _ in 0..pages {
+                transaction
+                    .execute("INSERT INTO pages (body) VALUES (zeroblob(4000))", [])
+                    .unwrap();
+            }
+            transaction.commit().unwrap();
+        }
+
+        fn step(&mut self) -> Next {
+            self.keeper
+                .step(&self.keeper_connection, &self.turn)
+                .unwrap()
+        }
+
+        /// The frames in the log now, as a passive checkpoint reports them.
+        fn log_frames(&self) -> i64 {
+            checkpoint(&self.writer, Mode::Passive).unwrap().log
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = self.path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
+
+    // After a checkpoint that has copied everything, SQLite itself starts the log again at
+    // the next commit, so the tests read whether the keeper closed it (`closed_at`, set by
+    // its RESTART checkpoint only): under a steady stream of commits, that is the only way the
+    // log ever starts again.
+
+    #[test]
+    fn a_short_log_is_left_alone() {
+        let mut scratch = Scratch::new();
+        scratch.commit_pages(10);
+        let before = scratch.log_frames();
+        assert!((10..SMALL.restart_at).contains(&before), "{before} frames");
+
+        assert_eq!(scratch.step(), Next::Rest);
+        assert_eq!(scratch.keeper.closed_at, None);
+    }
+
+    #[test]
+    fn a_long_log_is_closed_once_the_keeper_has_caught_up_with_it() {
+        let mut scratch = Scratch::new();
+        scratch.commit_pages(40);
+        let before = scratch.log_frames();
+        assert!(
+            (SMALL.restart_at..SMALL.close_anyway_at).contains(&before),
+            "{before} frames"
+        );
+
+        // The first look copies the 40 frames: too many since the previous look to close the
+        // log with the write lock held...
+        assert_eq!(scratch.step(), Next::CatchUp);
+        assert_eq!(scratch.keeper.closed_at, None);
+        // ... the next one finds nothing new, and closes it.
+        assert_eq!(scratch.step(), Next::Rest);
+        assert_eq!(scratch.keeper.closed_at, Some(before));
+        scratch.commit_pages(1);
+        let after = scratch.log_frames();
+        assert!(after <= 3, "the log goes on at frame {after}");
+    }
+
+    #[test]
+    fn a_log_past_the_close_anyway_length_is_closed_even_while_it_grows_fast() {
+        let mut scratch = Scratch::new();
+        scratch.commit_pages(80);
+        let before = scratch.log_frames();
+        assert!(before >= SMALL.close_anyway_at, "{before} frames");
+
+        // 80 frames since the previous look, far more than the tail: closed all the same.
+        assert_eq!(scratch.step(), Next::Rest);
+        assert_eq!(scratch.keeper.closed_at, Some(before));
+        scratch.commit_pages(1);
+        let after = scratch.log_frames();
+        assert!(after <= 3, "the log goes on at frame {after}");
+    }
 }
