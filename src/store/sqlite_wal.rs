@@ -56,9 +56,9 @@ const TAIL_FRAMES: i64 = 64;
 /// frames, where the state-change writer checkpoints it itself, the stall above; the log file
 /// grew past 250 MB, every new block of it allocated and zeroed on the writer's path, and the
 /// keeper ran a catching-up checkpoint, fsyncs included, every few milliseconds. Measured
-/// (bench/README.md, 2026-12-07 18:53 UTC): the log then peaked at 25,000 to 27,000 frames
-/// instead of 43,000 to 65,530, the keeper spent 6 to 7 µs per VCA instead of 11 to 14, and
-/// the closed loop answered 27,000 to 29,600 VCAs a second instead of 17,600 to 24,500.
+/// (bench/README.md, item 14): the log now peaks at 25,000 to 27,000 frames instead of
+/// 43,000 to 65,530, the keeper spends 6 to 9 µs per VCA in the closed loop instead of 9 to
+/// 14, and the closed loop answered 20,600 to 29,600 VCAs a second against 17,600 to 25,100.
 /// The restart that closes the log this way copies a longer tail with the write lock held:
 /// up to 9 ms measured, against 4 to 9 under the quiet-moment rule alone.
 const CLOSE_ANYWAY_AT_FRAMES: i64 = RESTART_AT_FRAMES * 3 / 2;
