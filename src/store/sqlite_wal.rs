@@ -162,13 +162,7 @@ impl WalKeeper {
             .map_err(|error| format!("could not open the WAL keeper: {error}"))?;
         let database = File::open(path)
             .map_err(|error| format!("could not open the database file: {error}"))?;
-        let keeper = Keeper {
-            database,
-            limits: Limits::DEFAULT,
-            last_log: 0,
-            closed_at: None,
-            failing: false,
-        };
+        let keeper = Keeper::new(database, Limits::DEFAULT);
         let (stop, stopped) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-wal".into())
@@ -246,6 +240,17 @@ struct Keeper {
 }
 
 impl Keeper {
+    /// A keeper that has not looked at the log yet.
+    fn new(database: File, limits: Limits) -> Keeper {
+        Keeper {
+            database,
+            limits,
+            last_log: 0,
+            closed_at: None,
+            failing: false,
+        }
+    }
+
     /// One look at the log: a passive checkpoint, then, if the log is long, either more
     /// catching up or the restart.
     ///
@@ -376,13 +381,7 @@ mod tests {
                 .execute_batch("CREATE TABLE pages (body BLOB NOT NULL)")
                 .unwrap();
             let keeper_connection = open_connection(&path, 0, ForeignKeys::Checked).unwrap();
-            let keeper = Keeper {
-                database: File::open(&path).unwrap(),
-                limits: SMALL,
-                last_log: 0,
-                closed_at: None,
-                failing: false,
-            };
+            let keeper = Keeper::new(File::open(&path).unwrap(), SMALL);
             Scratch {
                 path,
                 writer,
@@ -456,7 +455,7 @@ mod tests {
             "{before} frames"
         );
 
-        // The first look copies the 40 frames: too many since the previous look to close the
+        // The first look finds 40 frames more than at its previous one: too many to close the
         // log with the write lock held...
         assert_eq!(scratch.step(), Next::CatchUp);
         assert_eq!(scratch.keeper.closed_at, None);
